@@ -1,0 +1,573 @@
+/* libguestfsd: the disks a daemon serves, and guest <-> host device names.
+ *
+ * The client always names disks the way the guest sees them: /dev/sda is
+ * the first drive, /dev/sdb2 the second partition of the second drive.
+ * On a host the drives are loop devices; in the appliance they are the
+ * entries of /sys/block.  Any other block device is accepted only when it
+ * is stacked (dm, md) on our drives, so nothing else can be touched.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <libguestfsd/guestfsd.h>
+
+#include "gd-devices.h"
+#include "gd-loop.h"
+#include "gd-private.h"
+
+typedef struct
+{
+  char *node;    /* /dev/loop3, /dev/sda */
+  char *sysname; /* loop3, sda */
+  char *syspath; /* canonical /sys/devices/... directory */
+  int loop_fd;   /* -1 unless we attached a loop device */
+} GdDrive;
+
+struct _GdDeviceTable
+{
+  GPtrArray *drives; /* of GdDrive */
+};
+
+void
+gd_device_free (GdDevice *dev)
+{
+  if (dev == NULL)
+    return;
+  g_free (dev->guest);
+  g_free (dev->node);
+  g_free (dev);
+}
+
+GdDevice *
+gd_device_copy (const GdDevice *dev)
+{
+  GdDevice *copy = g_new (GdDevice, 1);
+  copy->guest = g_strdup (dev->guest);
+  copy->node = g_strdup (dev->node);
+  return copy;
+}
+
+static GdDevice *
+device_new (const char *guest, const char *node)
+{
+  GdDevice *dev = g_new (GdDevice, 1);
+  dev->guest = g_strdup (guest);
+  dev->node = g_strdup (node);
+  return dev;
+}
+
+static void
+drive_free (gpointer p)
+{
+  GdDrive *d = p;
+  g_free (d->node);
+  g_free (d->sysname);
+  g_free (d->syspath);
+  if (d->loop_fd >= 0)
+    gd_loop_detach (d->loop_fd);
+  g_free (d);
+}
+
+GdDeviceTable *
+gd_device_table_new (void)
+{
+  GdDeviceTable *table = g_new0 (GdDeviceTable, 1);
+  table->drives = g_ptr_array_new_with_free_func (drive_free);
+  return table;
+}
+
+void
+gd_device_table_free (GdDeviceTable *table)
+{
+  if (table == NULL)
+    return;
+  g_ptr_array_unref (table->drives);
+  g_free (table);
+}
+
+/* Canonical sysfs directory of a block device number. */
+static char *
+sysfs_path_of_rdev (dev_t rdev)
+{
+  g_autofree char *link = g_strdup_printf ("/sys/dev/block/%u:%u", major (rdev), minor (rdev));
+  return realpath (link, NULL);
+}
+
+static gboolean
+partsep_needed (const char *sysname)
+{
+  size_t len = strlen (sysname);
+  return len > 0 && g_ascii_isdigit (sysname[len - 1]);
+}
+
+static GdDrive *
+drive_new (const char *node, dev_t rdev, int loop_fd, GError **error)
+{
+  g_autofree char *syspath = sysfs_path_of_rdev (rdev);
+  if (syspath == NULL)
+    {
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_DRIVE,
+                   "%s: no sysfs entry for this block device", node);
+      return NULL;
+    }
+  GdDrive *d = g_new0 (GdDrive, 1);
+  d->node = g_strdup (node);
+  d->sysname = g_path_get_basename (syspath);
+  d->syspath = g_steal_pointer (&syspath);
+  d->loop_fd = loop_fd;
+  return d;
+}
+
+/* The block device holding the filesystem of "/", which must never be
+ * served (it is the appliance's own disk, or the host's). */
+static gboolean
+holds_root_filesystem (const char *syspath)
+{
+  struct stat st;
+  if (stat ("/", &st) < 0)
+    return FALSE;
+  g_autofree char *root = sysfs_path_of_rdev (st.st_dev);
+  if (root == NULL)
+    return FALSE;
+  if (strcmp (root, syspath) == 0)
+    return TRUE;
+  g_autofree char *parent = g_path_get_dirname (root);
+  return strcmp (parent, syspath) == 0;
+}
+
+gboolean
+gd_device_table_add_drive (GdDeviceTable *table, const char *path, gboolean readonly,
+                           GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_DRIVE, "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+
+  GdDrive *d;
+  if (S_ISBLK (st.st_mode))
+    {
+      g_autofree char *node = realpath (path, NULL);
+      d = drive_new (node ? node : path, st.st_rdev, -1, error);
+      if (d == NULL)
+        return FALSE;
+      if (holds_root_filesystem (d->syspath))
+        {
+          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_DRIVE,
+                       "%s: refusing the device that holds the root filesystem", path);
+          drive_free (d);
+          return FALSE;
+        }
+    }
+  else if (S_ISREG (st.st_mode))
+    {
+      g_autofree char *node = NULL;
+      int loop_fd = gd_loop_attach (path, readonly, &node, error);
+      if (loop_fd < 0)
+        return FALSE;
+      struct stat lst;
+      if (fstat (loop_fd, &lst) < 0)
+        {
+          gd_loop_detach (loop_fd);
+          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_DRIVE, "%s: fstat failed", node);
+          return FALSE;
+        }
+      d = drive_new (node, lst.st_rdev, loop_fd, error);
+      if (d == NULL)
+        {
+          gd_loop_detach (loop_fd);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_DRIVE,
+                   "%s: not a regular file or block device", path);
+      return FALSE;
+    }
+  g_ptr_array_add (table->drives, d);
+  return TRUE;
+}
+
+static const char *const disk_prefixes[] = { "sd", "vd", "hd", "xvd", "ubd", "sr", NULL };
+
+static gboolean
+is_disk_sysname (const char *name)
+{
+  for (const char *const *p = disk_prefixes; *p; p++)
+    {
+      size_t n = strlen (*p);
+      if (strncmp (name, *p, n) == 0 && name[n] >= 'a' && name[n] <= 'z')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* sda < sdb < ... < sdz < sdaa: shorter names first, then bytes. */
+static int
+compare_sysnames (gconstpointer a, gconstpointer b)
+{
+  const GdDrive *da = *(const GdDrive *const *) a;
+  const GdDrive *db = *(const GdDrive *const *) b;
+  size_t la = strlen (da->sysname), lb = strlen (db->sysname);
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  return strcmp (da->sysname, db->sysname);
+}
+
+void
+gd_device_table_discover (GdDeviceTable *table)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/sys/block", 0, NULL);
+  if (dir == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      if (!is_disk_sysname (name))
+        continue;
+      g_autofree char *node = g_strconcat ("/dev/", name, NULL);
+      struct stat st;
+      if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+        continue;
+      GdDrive *d = drive_new (node, st.st_rdev, -1, NULL);
+      if (d == NULL)
+        continue;
+      if (holds_root_filesystem (d->syspath))
+        {
+          drive_free (d);
+          continue;
+        }
+      /* A CD drive without a disc cannot be opened: leave it out. */
+      int fd = open (node, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          drive_free (d);
+          continue;
+        }
+      close (fd);
+      g_ptr_array_add (table->drives, d);
+    }
+  g_ptr_array_sort (table->drives, compare_sysnames);
+}
+
+guint
+gd_device_table_n_drives (GdDeviceTable *table)
+{
+  return table->drives->len;
+}
+
+const char *
+gd_device_table_node (GdDeviceTable *table, guint i)
+{
+  g_return_val_if_fail (i < table->drives->len, NULL);
+  GdDrive *d = g_ptr_array_index (table->drives, i);
+  return d->node;
+}
+
+char *
+gd_device_table_guest_disk_name (guint index)
+{
+  /* Bijective base 26: a..z, aa..zz, aaa.. */
+  char letters[8];
+  int n = 0;
+  guint v = index + 1;
+  while (v > 0 && n < (int) sizeof letters)
+    {
+      v--;
+      letters[n++] = 'a' + v % 26;
+      v /= 26;
+    }
+  GString *s = g_string_new ("/dev/sd");
+  while (n > 0)
+    g_string_append_c (s, letters[--n]);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+gd_parse_guest_disk_name (const char *name, guint *index, guint *partnum)
+{
+  static const char *const prefixes[] = { "/dev/sd",  "/dev/vd",  "/dev/hd",
+                                          "/dev/xvd", "/dev/ubd", NULL };
+  const char *p = NULL;
+  for (const char *const *pre = prefixes; *pre; pre++)
+    if (g_str_has_prefix (name, *pre))
+      {
+        p = name + strlen (*pre);
+        break;
+      }
+  if (p == NULL || !(*p >= 'a' && *p <= 'z'))
+    return FALSE;
+  guint64 idx = 0;
+  int nletters = 0;
+  for (; *p >= 'a' && *p <= 'z'; p++, nletters++)
+    {
+      if (nletters >= 4)
+        return FALSE;
+      idx = idx * 26 + (*p - 'a' + 1);
+    }
+  guint64 part = 0;
+  if (*p != '\0')
+    {
+      if (*p == '0')
+        return FALSE;
+      for (; *p; p++)
+        {
+          if (!g_ascii_isdigit (*p) || part > 100000)
+            return FALSE;
+          part = part * 10 + (*p - '0');
+        }
+    }
+  *index = (guint) idx - 1;
+  *partnum = (guint) part;
+  return TRUE;
+}
+
+static char *
+partition_node (const GdDrive *d, guint partnum)
+{
+  return g_strdup_printf ("%s%s%u", d->node, partsep_needed (d->sysname) ? "p" : "", partnum);
+}
+
+/* Partition number of node if it is a partition of drive d, else 0. */
+static guint
+partition_of (const GdDrive *d, const char *node)
+{
+  if (!g_str_has_prefix (node, d->node))
+    return 0;
+  const char *p = node + strlen (d->node);
+  if (partsep_needed (d->sysname))
+    {
+      if (*p != 'p')
+        return 0;
+      p++;
+    }
+  if (*p == '\0' || *p == '0')
+    return 0;
+  guint n = 0;
+  for (; *p; p++)
+    {
+      if (!g_ascii_isdigit (*p) || n > 100000)
+        return 0;
+      n = n * 10 + (*p - '0');
+    }
+  return n;
+}
+
+char *
+gd_device_table_guest_name (GdDeviceTable *table, const char *node)
+{
+  for (guint i = 0; i < table->drives->len; i++)
+    {
+      GdDrive *d = g_ptr_array_index (table->drives, i);
+      g_autofree char *disk = NULL;
+      if (strcmp (node, d->node) == 0)
+        return gd_device_table_guest_disk_name (i);
+      guint part = partition_of (d, node);
+      if (part > 0)
+        {
+          disk = gd_device_table_guest_disk_name (i);
+          return g_strdup_printf ("%s%u", disk, part);
+        }
+    }
+  /* /dev/dm-N is better known by its device-mapper name. */
+  if (g_str_has_prefix (node, "/dev/dm-"))
+    {
+      g_autofree char *path = g_strdup_printf ("/sys/block/%s/dm/name", node + 5);
+      g_autofree char *dmname = NULL;
+      if (g_file_get_contents (path, &dmname, NULL, NULL))
+        return g_strconcat ("/dev/mapper/", g_strchomp (dmname), NULL);
+    }
+  return g_strdup (node);
+}
+
+/* Is the block device at syspath ours: a drive, a partition of one, or
+ * built only from such devices (dm, md)? */
+static gboolean
+syspath_is_ours (GdDeviceTable *table, const char *syspath, int depth)
+{
+  if (depth > 16)
+    return FALSE;
+  g_autofree char *parent = g_path_get_dirname (syspath);
+  for (guint i = 0; i < table->drives->len; i++)
+    {
+      GdDrive *d = g_ptr_array_index (table->drives, i);
+      if (strcmp (syspath, d->syspath) == 0 || strcmp (parent, d->syspath) == 0)
+        return TRUE;
+    }
+  g_autofree char *slaves = g_build_filename (syspath, "slaves", NULL);
+  g_autoptr (GDir) dir = g_dir_open (slaves, 0, NULL);
+  if (dir == NULL)
+    return FALSE;
+  gboolean any = FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (slaves, name, NULL);
+      g_autofree char *target = realpath (link, NULL);
+      if (target == NULL || !syspath_is_ours (table, target, depth + 1))
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+static gboolean
+node_is_ours (GdDeviceTable *table, dev_t rdev)
+{
+  g_autofree char *syspath = sysfs_path_of_rdev (rdev);
+  return syspath != NULL && syspath_is_ours (table, syspath, 0);
+}
+
+/* lvremove accepts a volume group directory (/dev/VG): every entry must be
+ * one of our devices. */
+static gboolean
+dir_is_ours (GdDeviceTable *table, const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  if (dir == NULL)
+    return FALSE;
+  gboolean any = FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *entry = g_build_filename (path, name, NULL);
+      struct stat st;
+      if (stat (entry, &st) < 0 || !S_ISBLK (st.st_mode) || !node_is_ours (table, st.st_rdev))
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+GdDevice *
+gd_device_table_lookup (GdDeviceTable *table, const char *name, GError **error)
+{
+  if (!g_str_has_prefix (name, "/dev/") || name[5] == '\0')
+    {
+      gd_error_errno (error, EINVAL, "%s: expecting a device name", name);
+      return NULL;
+    }
+
+  guint index, partnum;
+  if (gd_parse_guest_disk_name (name, &index, &partnum))
+    {
+      if (index >= table->drives->len)
+        {
+          gd_error_errno (error, ENOENT, "%s: no such device", name);
+          return NULL;
+        }
+      GdDrive *d = g_ptr_array_index (table->drives, index);
+      g_autofree char *guest_disk = gd_device_table_guest_disk_name (index);
+      if (partnum == 0)
+        return device_new (guest_disk, d->node);
+      g_autofree char *node = partition_node (d, partnum);
+      struct stat st;
+      if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+        {
+          gd_error_errno (error, ENOENT, "%s: no such partition", name);
+          return NULL;
+        }
+      g_autofree char *guest = g_strdup_printf ("%s%u", guest_disk, partnum);
+      return device_new (guest, node);
+    }
+
+  struct stat st;
+  if (stat (name, &st) < 0)
+    {
+      gd_perror (error, "%s", name);
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      if (!dir_is_ours (table, name))
+        {
+          gd_error_errno (error, EINVAL, "%s: not a device of this daemon", name);
+          return NULL;
+        }
+      return device_new (name, name);
+    }
+  if (!S_ISBLK (st.st_mode))
+    {
+      gd_error_errno (error, EINVAL, "%s: not a block device", name);
+      return NULL;
+    }
+  if (!node_is_ours (table, st.st_rdev))
+    {
+      gd_error_errno (error, EPERM, "%s: not a device of this daemon", name);
+      return NULL;
+    }
+  /* A node of one of our drives given by its host name: use the guest's. */
+  g_autofree char *guest = gd_device_table_guest_name (table, name);
+  return device_new (guest, name);
+}
+
+GPtrArray *
+gd_device_table_disks (GdDeviceTable *table)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gd_device_free);
+  for (guint i = 0; i < table->drives->len; i++)
+    {
+      GdDrive *d = g_ptr_array_index (table->drives, i);
+      g_autofree char *guest = gd_device_table_guest_disk_name (i);
+      g_ptr_array_add (out, device_new (guest, d->node));
+    }
+  return out;
+}
+
+static int
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = GPOINTER_TO_UINT (*(gconstpointer *) a), y = GPOINTER_TO_UINT (*(gconstpointer *) b);
+  return x < y ? -1 : x > y;
+}
+
+GPtrArray *
+gd_device_table_partitions (GdDeviceTable *table)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gd_device_free);
+  for (guint i = 0; i < table->drives->len; i++)
+    {
+      GdDrive *d = g_ptr_array_index (table->drives, i);
+      g_autoptr (GDir) dir = g_dir_open (d->syspath, 0, NULL);
+      if (dir == NULL)
+        continue;
+      g_autoptr (GPtrArray) nums = g_ptr_array_new ();
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          if (!g_str_has_prefix (name, d->sysname))
+            continue;
+          g_autofree char *pfile = g_build_filename (d->syspath, name, "partition", NULL);
+          g_autofree char *content = NULL;
+          if (!g_file_get_contents (pfile, &content, NULL, NULL))
+            continue;
+          guint64 n = g_ascii_strtoull (content, NULL, 10);
+          if (n > 0 && n < G_MAXUINT)
+            g_ptr_array_add (nums, GUINT_TO_POINTER ((guint) n));
+        }
+      g_ptr_array_sort (nums, compare_uint);
+      g_autofree char *disk = gd_device_table_guest_disk_name (i);
+      for (guint j = 0; j < nums->len; j++)
+        {
+          guint n = GPOINTER_TO_UINT (g_ptr_array_index (nums, j));
+          g_autofree char *guest = g_strdup_printf ("%s%u", disk, n);
+          g_autofree char *node = partition_node (d, n);
+          g_ptr_array_add (out, device_new (guest, node));
+        }
+    }
+  return out;
+}

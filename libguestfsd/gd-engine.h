@@ -1,0 +1,93 @@
+/* libguestfsd: the protocol engine's own structures, shared by the engine
+ * files (gd-conn.c, gd-filexfer.c, gd-progress.c) and nothing else.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gd-devices.h"
+#include "gd-private.h"
+#include "gd-transport.h"
+
+G_BEGIN_DECLS
+
+#define GD_HEADER_SIZE 40
+#define GD_PROGRESS_SIZE 28 /* flag word + 24-byte record */
+/* Chunks sent per writev(2) when streaming a FileOut. */
+#define GD_CHUNKS_PER_BATCH 32
+
+/* What the daemon object hands to each connection. */
+typedef struct
+{
+  char *sysroot;
+  gboolean live;
+  gboolean network;
+  gboolean verbose;
+  GdDeviceTable *devices; /* borrowed from the daemon */
+} GdConfig;
+
+typedef enum
+{
+  GD_FILEIN_NONE,      /* not a FileIn procedure */
+  GD_FILEIN_PENDING,   /* chunks not consumed yet */
+  GD_FILEIN_DONE,      /* end chunk seen */
+  GD_FILEIN_CANCELLED, /* the client cancelled */
+} GdFileinState;
+
+typedef enum
+{
+  GD_FILEOUT_NONE,      /* not a FileOut procedure */
+  GD_FILEOUT_READY,     /* reply not sent yet */
+  GD_FILEOUT_STARTED,   /* OK reply sent (or queued), chunks flowing */
+  GD_FILEOUT_CANCELLED, /* cancelled by either end: nothing more to send */
+} GdFileoutState;
+
+struct _GdConnection
+{
+  GdConfig cfg;
+  GdTransport *t;
+  guint64 sysroot_mnt_id; /* mount id of the empty sysroot at start */
+  gboolean sysroot_mnt_id_valid;
+  mode_t umask;
+  GData *data;
+  guint8 *out; /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
+  gboolean exit_requested;
+  gboolean broken; /* the stream lost sync: stop serving */
+};
+
+struct _GdRequest
+{
+  GdConnection *conn;
+  const GdProcedure *proc;
+  guint32 proc_nr;
+  guint32 serial;
+  guint64 progress_hint;
+  guint64 optargs;
+  gint64 start_us;
+  gint64 last_progress_us;
+  gboolean progress_sent;
+  int sysroot_fd;
+  GdFileinState filein;
+  GdFileoutState fileout;
+  gboolean reply_queued; /* FileOut: the OK reply goes out with the first batch */
+  guint8 *staging;       /* FileOut data waiting to be sent as chunks */
+  size_t staged;
+};
+
+GdConnection *gd_connection_new (const GdConfig *cfg, int fd);
+void gd_connection_free (GdConnection *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdConnection, gd_connection_free)
+/* Sends the launch flag and serves requests until end of stream. */
+gboolean gd_connection_serve (GdConnection *conn, GError **error);
+
+/* Engine internals used across engine files. */
+gboolean gd_send_ok_reply (GdRequest *req, GError **error);
+void gd_fill_reply_header (GdRequest *req, guint8 *p, gboolean error_status);
+gboolean gd_filein_cancel (GdRequest *req, GError **error);
+gboolean gd_filein_discard (GdRequest *req, GError **error);
+gboolean gd_fileout_finish (GdRequest *req, gboolean success, GError **error);
+void gd_request_cleanup (GdRequest *req);
+
+G_END_DECLS

@@ -1,0 +1,132 @@
+/* libguestfsd: the filesystems mounted under the sysroot.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <libguestfsd/guestfsd.h>
+
+#include "gd-engine.h"
+
+static void
+mount_entry_free (gpointer p)
+{
+  GdMountEntry *e = p;
+  g_free (e->source);
+  g_free (e->target);
+  g_free (e->fstype);
+  g_free (e->options);
+  g_free (e);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape (const char *s)
+{
+  GString *out = g_string_sized_new (strlen (s));
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+          s[3] <= '7')
+        {
+          g_string_append_c (out, (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0')));
+          s += 3;
+        }
+      else
+        g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Guest path of a host mount point, or NULL if it is not in the sysroot. */
+static char *
+guest_path (const char *sysroot, const char *mountpoint)
+{
+  if (strcmp (sysroot, "/") == 0)
+    return g_strdup (mountpoint);
+  size_t n = strlen (sysroot);
+  if (strncmp (mountpoint, sysroot, n) != 0)
+    return NULL;
+  if (mountpoint[n] == '\0')
+    return g_strdup ("/");
+  if (mountpoint[n] != '/')
+    return NULL;
+  return g_strdup (mountpoint + n);
+}
+
+GPtrArray *
+gd_mounts_list (GdConnection *conn, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents ("/proc/self/mountinfo", &text, NULL, &local))
+    {
+      gd_error_errno (error, EIO, "%s", local->message);
+      return NULL;
+    }
+  GPtrArray *out = g_ptr_array_new_with_free_func (mount_entry_free);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, " ", -1);
+      guint nf = g_strv_length (f);
+      guint dash = 6;
+      while (dash < nf && strcmp (f[dash], "-") != 0)
+        dash++;
+      if (nf < 10 || dash + 3 > nf)
+        continue;
+      g_autofree char *mp = unescape (f[4]);
+      g_autofree char *target = guest_path (conn->cfg.sysroot, mp);
+      if (target == NULL)
+        continue;
+      GdMountEntry *e = g_new0 (GdMountEntry, 1);
+      e->mnt_id = (guint) g_ascii_strtoull (f[0], NULL, 10);
+      e->target = g_steal_pointer (&target);
+      e->fstype = unescape (f[dash + 1]);
+      e->source = unescape (f[dash + 2]);
+      e->options = g_strdup (f[5]);
+      g_ptr_array_add (out, e);
+    }
+  return out;
+}
+
+gboolean
+gd_umount_all (GdConnection *conn, GError **error)
+{
+  /* In live mode the sysroot is the running system: never unmount it. */
+  if (conn->cfg.live)
+    return TRUE;
+  g_autoptr (GPtrArray) mounts = gd_mounts_list (conn, error);
+  if (mounts == NULL)
+    return FALSE;
+  /* mountinfo lists parents before children: unmount in reverse. */
+  for (guint i = mounts->len; i-- > 0;)
+    {
+      GdMountEntry *e = g_ptr_array_index (mounts, i);
+      g_autofree char *host = strcmp (conn->cfg.sysroot, "/") == 0 ? g_strdup (e->target)
+                              : strcmp (e->target, "/") == 0
+                                  ? g_strdup (conn->cfg.sysroot)
+                                  : g_strconcat (conn->cfg.sysroot, e->target, NULL);
+      int r = -1;
+      /* A filesystem just used by a helper can be busy for a moment. */
+      for (int tries = 0; tries < 20; tries++)
+        {
+          r = umount2 (host, UMOUNT_NOFOLLOW);
+          if (r == 0 || errno != EBUSY)
+            break;
+          g_usleep (50000);
+        }
+      if (r < 0 && errno != EINVAL && errno != ENOENT)
+        {
+          gd_perror (error, "umount %s", e->target);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

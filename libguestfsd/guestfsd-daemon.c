@@ -1,0 +1,583 @@
+/* libguestfsd: the public daemon object.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libguestfsd/guestfsd.h>
+
+#include "gd-devices.h"
+#include "gd-engine.h"
+
+/**
+ * SECTION:guestfsd-daemon
+ * @title: GuestfsdDaemon
+ * @short_description: serve the libguestfs daemon protocol on a channel
+ *
+ * A #GuestfsdDaemon holds the configuration of a daemon (sysroot, mode,
+ * drives) and serves connections from the libguestfs library, one request
+ * at a time, on a file descriptor or a channel path.
+ */
+
+struct _GuestfsdDaemon
+{
+  GObject parent_instance;
+  char *sysroot; /* NULL: the default for the mode */
+  gboolean live;
+  gboolean verbose;
+  gboolean network;
+  GdDeviceTable *devices;
+  gboolean host_mode; /* drives were given: never look at /sys/block */
+  gboolean discovered;
+};
+
+G_DEFINE_TYPE (GuestfsdDaemon, guestfsd_daemon, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_SYSROOT,
+  PROP_LIVE,
+  PROP_VERBOSE,
+  PROP_NETWORK,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+GQuark
+guestfsd_error_quark (void)
+{
+  return g_quark_from_static_string ("guestfsd-error-quark");
+}
+
+const gchar *
+guestfsd_version_string (void)
+{
+  return PACKAGE_VERSION;
+}
+
+static void
+guestfsd_daemon_finalize (GObject *object)
+{
+  GuestfsdDaemon *self = GUESTFSD_DAEMON (object);
+  g_free (self->sysroot);
+  gd_device_table_free (self->devices);
+  G_OBJECT_CLASS (guestfsd_daemon_parent_class)->finalize (object);
+}
+
+static void
+guestfsd_daemon_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GuestfsdDaemon *self = GUESTFSD_DAEMON (object);
+  switch (prop_id)
+    {
+    case PROP_SYSROOT:
+      g_value_set_string (value, guestfsd_daemon_get_sysroot (self));
+      break;
+    case PROP_LIVE:
+      g_value_set_boolean (value, self->live);
+      break;
+    case PROP_VERBOSE:
+      g_value_set_boolean (value, self->verbose);
+      break;
+    case PROP_NETWORK:
+      g_value_set_boolean (value, self->network);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+guestfsd_daemon_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
+{
+  GuestfsdDaemon *self = GUESTFSD_DAEMON (object);
+  switch (prop_id)
+    {
+    case PROP_SYSROOT:
+      guestfsd_daemon_set_sysroot (self, g_value_get_string (value));
+      break;
+    case PROP_LIVE:
+      guestfsd_daemon_set_live (self, g_value_get_boolean (value));
+      break;
+    case PROP_VERBOSE:
+      guestfsd_daemon_set_verbose (self, g_value_get_boolean (value));
+      break;
+    case PROP_NETWORK:
+      guestfsd_daemon_set_network (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+guestfsd_daemon_class_init (GuestfsdDaemonClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = guestfsd_daemon_finalize;
+  object_class->get_property = guestfsd_daemon_get_property;
+  object_class->set_property = guestfsd_daemon_set_property;
+
+  /**
+   * GuestfsdDaemon:sysroot:
+   *
+   * The directory where guest filesystems are mounted.
+   */
+  props[PROP_SYSROOT] =
+      g_param_spec_string ("sysroot", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GuestfsdDaemon:live:
+   *
+   * Live mode (guestfsd -r): work on "/" and leave filesystems mounted.
+   */
+  props[PROP_LIVE] =
+      g_param_spec_boolean ("live", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GuestfsdDaemon:verbose:
+   *
+   * Log each request and each helper program run to stderr.
+   */
+  props[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE,
+                                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GuestfsdDaemon:network:
+   *
+   * Give commands run in the guest the appliance's network configuration.
+   */
+  props[PROP_NETWORK] = g_param_spec_boolean ("network", NULL, NULL, FALSE,
+                                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+guestfsd_daemon_init (GuestfsdDaemon *self)
+{
+  self->devices = gd_device_table_new ();
+}
+
+/**
+ * guestfsd_daemon_new:
+ *
+ * Creates a daemon in appliance mode: sysroot /sysroot, disks found in
+ * /sys/block.  Set a sysroot or add drives to serve a host instead.
+ *
+ * Returns: (transfer full): a new #GuestfsdDaemon
+ */
+GuestfsdDaemon *
+guestfsd_daemon_new (void)
+{
+  return g_object_new (GUESTFSD_TYPE_DAEMON, NULL);
+}
+
+/**
+ * guestfsd_daemon_set_sysroot:
+ * @self: a #GuestfsdDaemon
+ * @sysroot: (nullable): an existing directory, or %NULL for the default
+ *
+ * Sets where guest filesystems are mounted.  The default is /sysroot, or
+ * / in live mode.  Setting a sysroot also stops the daemon from looking
+ * for disks in /sys/block: only added drives are served.
+ */
+void
+guestfsd_daemon_set_sysroot (GuestfsdDaemon *self, const gchar *sysroot)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  g_free (self->sysroot);
+  self->sysroot = g_strdup (sysroot);
+  if (sysroot != NULL)
+    self->host_mode = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SYSROOT]);
+}
+
+/**
+ * guestfsd_daemon_get_sysroot:
+ * @self: a #GuestfsdDaemon
+ *
+ * Returns: the sysroot in effect
+ */
+const gchar *
+guestfsd_daemon_get_sysroot (GuestfsdDaemon *self)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), NULL);
+  if (self->sysroot != NULL)
+    return self->sysroot;
+  return self->live ? "/" : GUESTFSD_DEFAULT_SYSROOT;
+}
+
+/**
+ * guestfsd_daemon_set_live:
+ * @self: a #GuestfsdDaemon
+ * @live: whether to run in live mode
+ *
+ * Live mode is guestfsd's -r: the sysroot defaults to / and filesystems
+ * are left mounted when the connection ends.
+ */
+void
+guestfsd_daemon_set_live (GuestfsdDaemon *self, gboolean live)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  self->live = live;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LIVE]);
+}
+
+/**
+ * guestfsd_daemon_get_live:
+ * @self: a #GuestfsdDaemon
+ *
+ * Returns: whether live mode is on
+ */
+gboolean
+guestfsd_daemon_get_live (GuestfsdDaemon *self)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  return self->live;
+}
+
+/**
+ * guestfsd_daemon_set_verbose:
+ * @self: a #GuestfsdDaemon
+ * @verbose: whether to log to stderr
+ */
+void
+guestfsd_daemon_set_verbose (GuestfsdDaemon *self, gboolean verbose)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  self->verbose = verbose;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_VERBOSE]);
+}
+
+/**
+ * guestfsd_daemon_get_verbose:
+ * @self: a #GuestfsdDaemon
+ *
+ * Returns: whether verbose logging is on
+ */
+gboolean
+guestfsd_daemon_get_verbose (GuestfsdDaemon *self)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  return self->verbose;
+}
+
+/**
+ * guestfsd_daemon_set_network:
+ * @self: a #GuestfsdDaemon
+ * @network: whether the appliance has a network
+ */
+void
+guestfsd_daemon_set_network (GuestfsdDaemon *self, gboolean network)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  self->network = network;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_NETWORK]);
+}
+
+/**
+ * guestfsd_daemon_get_network:
+ * @self: a #GuestfsdDaemon
+ *
+ * Returns: whether network mode is on
+ */
+gboolean
+guestfsd_daemon_get_network (GuestfsdDaemon *self)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  return self->network;
+}
+
+/**
+ * guestfsd_daemon_add_drive:
+ * @self: a #GuestfsdDaemon
+ * @path: an image file or a block device
+ * @readonly: attach the image read-only
+ * @error: return location for a #GError
+ *
+ * Adds the next drive: the first is the guest's /dev/sda, the second
+ * /dev/sdb, and so on.  An image file is attached to a free loop device
+ * (with partition scanning) until the daemon is shut down.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+guestfsd_daemon_add_drive (GuestfsdDaemon *self, const gchar *path, gboolean readonly,
+                           GError **error)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  self->host_mode = TRUE;
+  return gd_device_table_add_drive (self->devices, path, readonly, error);
+}
+
+/**
+ * guestfsd_daemon_get_drives:
+ * @self: a #GuestfsdDaemon
+ *
+ * Returns: (transfer full): the host nodes of the drives, in guest order
+ */
+gchar **
+guestfsd_daemon_get_drives (GuestfsdDaemon *self)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), NULL);
+  guint n = gd_device_table_n_drives (self->devices);
+  gchar **out = g_new0 (gchar *, n + 1);
+  for (guint i = 0; i < n; i++)
+    out[i] = g_strdup (gd_device_table_node (self->devices, i));
+  return out;
+}
+
+static void
+settle_devices (void)
+{
+  /* Let udev finish creating nodes for the disks before we list them. */
+  if (!gd_prog_exists ("udevadm"))
+    return;
+  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+  g_autoptr (GError) ignored = NULL;
+  g_spawn_sync ("/", (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, NULL, &ignored);
+}
+
+/**
+ * guestfsd_daemon_serve_fd:
+ * @self: a #GuestfsdDaemon
+ * @fd: a connected channel (socket, virtio-serial port, pipe pair end)
+ * @error: return location for a #GError
+ *
+ * Sends the launch flag on @fd and serves requests until the client
+ * closes the channel or calls internal_exit.  Blocks.  @fd is not closed.
+ * Unless in live mode, everything mounted under the sysroot is unmounted
+ * (and the disks synced) before returning.
+ *
+ * Returns: %TRUE when the connection ended cleanly
+ */
+gboolean
+guestfsd_daemon_serve_fd (GuestfsdDaemon *self, gint fd, GError **error)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  g_return_val_if_fail (fd >= 0, FALSE);
+
+  if (!self->host_mode && !self->discovered)
+    {
+      settle_devices ();
+      gd_device_table_discover (self->devices);
+      self->discovered = TRUE;
+    }
+
+  GdConfig cfg = {
+    .sysroot = (char *) guestfsd_daemon_get_sysroot (self),
+    .live = self->live,
+    .network = self->network,
+    .verbose = self->verbose,
+    .devices = self->devices,
+  };
+  g_autoptr (GdConnection) conn = gd_connection_new (&cfg, fd);
+  gboolean ok = gd_connection_serve (conn, error);
+
+  /* Whatever happened, leave no data in caches and nothing mounted. */
+  g_autoptr (GError) umount_error = NULL;
+  if (!gd_umount_all (conn, &umount_error))
+    g_printerr ("guestfsd: %s\n", umount_error->message);
+  sync ();
+  return ok;
+}
+
+static int
+open_listening (const gchar *path, GError **error)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof addr.sun_path)
+    {
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: socket path too long", path);
+      return -1;
+    }
+  strcpy (addr.sun_path, path);
+  struct stat st;
+  if (lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
+    unlink (path); /* a stale socket from an earlier run */
+  int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0 || bind (lfd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
+    {
+      int saved = errno;
+      if (lfd >= 0)
+        close (lfd);
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: cannot listen: %s", path,
+                   g_strerror (saved));
+      return -1;
+    }
+  int fd;
+  do
+    fd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  int saved = errno;
+  close (lfd);
+  unlink (path);
+  if (fd < 0)
+    g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: accept: %s", path,
+                 g_strerror (saved));
+  return fd;
+}
+
+static int
+open_channel (const gchar *channel, gboolean listen, gboolean *close_it, GError **error)
+{
+  *close_it = TRUE;
+  if (g_str_has_prefix (channel, "fd:"))
+    {
+      char *end;
+      guint64 n = g_ascii_strtoull (channel + 3, &end, 10);
+      if (*end != '\0' || end == channel + 3 || n > G_MAXINT || fcntl ((int) n, F_GETFD) < 0)
+        {
+          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL,
+                       "%s: not an open file descriptor", channel);
+          return -1;
+        }
+      *close_it = FALSE;
+      return (int) n;
+    }
+  if (listen)
+    return open_listening (channel, error);
+
+  int fd = open (channel, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "cannot open channel %s: %s",
+                   channel, g_strerror (saved));
+      return -1;
+    }
+  if (g_str_has_prefix (channel, "/dev/ttyS"))
+    {
+      /* A serial port would otherwise mangle the binary protocol. */
+      struct termios tio;
+      if (tcgetattr (fd, &tio) == 0)
+        {
+          cfmakeraw (&tio);
+          tcsetattr (fd, TCSANOW, &tio);
+        }
+    }
+  return fd;
+}
+
+/**
+ * guestfsd_daemon_serve_channel:
+ * @self: a #GuestfsdDaemon
+ * @channel: (nullable): a path, or "fd:N"; %NULL for the virtio-serial port
+ * @listen: create a Unix socket at @channel and serve the first connection
+ * @error: return location for a #GError
+ *
+ * Opens the channel and serves it as guestfsd_daemon_serve_fd() does.
+ *
+ * Returns: %TRUE when the connection ended cleanly
+ */
+gboolean
+guestfsd_daemon_serve_channel (GuestfsdDaemon *self, const gchar *channel, gboolean listen,
+                               GError **error)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  if (channel == NULL)
+    channel = GUESTFSD_DEFAULT_CHANNEL;
+  gboolean close_it;
+  int fd = open_channel (channel, listen, &close_it, error);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = guestfsd_daemon_serve_fd (self, fd, error);
+  if (close_it)
+    close (fd);
+  return ok;
+}
+
+/**
+ * guestfsd_daemon_shutdown:
+ * @self: a #GuestfsdDaemon
+ *
+ * Detaches the drives that the daemon attached to loop devices.  The
+ * daemon has no drives afterwards.
+ */
+void
+guestfsd_daemon_shutdown (GuestfsdDaemon *self)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  gd_device_table_free (self->devices);
+  self->devices = gd_device_table_new ();
+  self->discovered = FALSE;
+}
+
+/**
+ * guestfsd_parse_kernel_cmdline:
+ * @cmdline: the contents of /proc/cmdline
+ * @verbose: (out): set to %TRUE if guestfs_verbose=1 is present
+ * @network: (out): set to %TRUE if guestfs_network=1 is present
+ * @channel: (out) (transfer full) (nullable): the guestfs_channel= value
+ *
+ * Reads the flags that the libguestfs library puts on the appliance's
+ * kernel command line.
+ *
+ * Returns: %TRUE if any flag was found
+ */
+gboolean
+guestfsd_parse_kernel_cmdline (const gchar *cmdline, gboolean *verbose, gboolean *network,
+                               gchar **channel)
+{
+  g_return_val_if_fail (cmdline != NULL, FALSE);
+  gboolean found = FALSE;
+  *verbose = FALSE;
+  *network = FALSE;
+  *channel = NULL;
+  g_auto (GStrv) words = g_strsplit_set (cmdline, " \t\n", -1);
+  for (char **w = words; *w; w++)
+    {
+      if (strcmp (*w, "guestfs_verbose=1") == 0)
+        {
+          *verbose = TRUE;
+          found = TRUE;
+        }
+      else if (strcmp (*w, "guestfs_network=1") == 0)
+        {
+          *network = TRUE;
+          found = TRUE;
+        }
+      else if (g_str_has_prefix (*w, "guestfs_channel=") && (*w)[16] != '\0')
+        {
+          g_free (*channel);
+          *channel = g_strdup (*w + 16);
+          found = TRUE;
+        }
+    }
+  return found;
+}
+
+/**
+ * guestfsd_list_procedures:
+ * @implemented_only: list only procedures that have a handler
+ *
+ * Returns: (transfer full): procedure names in procedure-number order
+ */
+gchar **
+guestfsd_list_procedures (gboolean implemented_only)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  for (size_t i = 0;; i++)
+    {
+      const GdProcedure *p = gd_procedure_nth (i);
+      if (p == NULL)
+        break;
+      if (!implemented_only || p->handler != NULL)
+        g_ptr_array_add (names, g_strdup (p->name));
+    }
+  g_ptr_array_add (names, NULL);
+  return (gchar **) g_ptr_array_free (names, FALSE);
+}
