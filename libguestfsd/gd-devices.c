@@ -23,6 +23,7 @@
 
 #include "gd-devices.h"
 #include "gd-loop.h"
+#include "gd-partscan.h"
 #include "gd-private.h"
 
 typedef struct
@@ -199,6 +200,10 @@ gd_device_table_add_drive (GdDeviceTable *table, const char *path, gboolean read
       return FALSE;
     }
   g_ptr_array_add (table->drives, d);
+  /* The kernel may not have found the partitions by itself. */
+  g_autoptr (GError) scan_error = NULL;
+  if (!gd_partitions_sync (d->node, &scan_error))
+    g_printerr ("guestfsd: %s\n", scan_error->message);
   return TRUE;
 }
 

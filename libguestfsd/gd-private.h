@@ -197,8 +197,10 @@ GPtrArray *gd_list_disks (GdConnection *conn);
 GPtrArray *gd_list_partitions (GdConnection *conn);
 /* Resolve a device name the way a Device argument is resolved. */
 GdDevice *gd_device_lookup (GdConnection *conn, const char *name, GError **error);
-/* Wait until the kernel's partition nodes for a disk match its table. */
-void gd_device_settle (GdConnection *conn, const GdDevice *disk);
+/* Makes the kernel's partitions of disk (and their /dev nodes) match the
+ * table on the disk.  Every handler that changes a partition table calls
+ * it before returning. */
+gboolean gd_partitions_sync (const char *node, GError **error);
 
 /* ------------------------------------------------------------------------
  * Helper programs.

@@ -248,25 +248,3 @@ gd_result_take_strv (GdRequest *req, char **list, gboolean hashtable, GdMapKind 
   *val = list; /* freed by xdr_free: each string, then the array */
   return TRUE;
 }
-
-void
-gd_device_settle (GdConnection *conn, const GdDevice *disk)
-{
-  (void) disk;
-  /* The kernel's devtmpfs creates partition nodes as the table is
-   * re-read; wait (briefly) until every partition sysfs knows has one. */
-  for (int tries = 0; tries < 200; tries++)
-    {
-      g_autoptr (GPtrArray) parts = gd_list_partitions (conn);
-      gboolean all = TRUE;
-      for (guint i = 0; i < parts->len && all; i++)
-        {
-          struct stat st;
-          GdDevice *p = g_ptr_array_index (parts, i);
-          all = stat (p->node, &st) == 0 && S_ISBLK (st.st_mode);
-        }
-      if (all)
-        return;
-      g_usleep (10000);
-    }
-}

@@ -41,6 +41,5 @@ gd_do_part_disk (GdRequest *req, const GdDevice *device, const char *parttype, G
                          "mkpart", "primary", "2048s", end,          NULL };
   if (!gd_runv (req, argv, GD_RUN_DEFAULT, NULL, error))
     return FALSE;
-  gd_device_settle (gd_request_connection (req), device);
-  return TRUE;
+  return gd_partitions_sync (device->node, error);
 }
