@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,6 +141,13 @@ main (int argc, char *argv[])
   if (!host_mode && !o.test_mode)
     set_appliance_environment ();
   signal (SIGPIPE, SIG_IGN);
+  /* Walking a deep guest tree holds one fd per level. */
+  struct rlimit nofile;
+  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max)
+    {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &nofile);
+    }
   /* File modes come from the client's umask, applied by the daemon. */
   umask (0);
   if (chdir ("/") < 0)

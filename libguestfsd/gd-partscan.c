@@ -139,8 +139,8 @@ gd_partitions_sync (const char *node, GError **error)
   ioctl (fd, BLKFLSBUF, 0);
   ioctl (fd, BLKRRPART, 0); /* may fail: busy, or no parser; fixed below */
 
-  g_autofree char *link = g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev),
-                                           minor (st.st_rdev));
+  g_autofree char *link =
+      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
   g_autofree char *syspath = realpath (link, NULL);
   if (syspath == NULL)
     {
@@ -171,8 +171,8 @@ gd_partitions_sync (const char *node, GError **error)
         }
       if (blkpg (fd, BLKPG_DEL_PARTITION, GPOINTER_TO_UINT (key), NULL) < 0 && ok)
         {
-          gd_perror (error, "%s: cannot remove partition %u from the kernel's view (in use?)",
-                     node, GPOINTER_TO_UINT (key));
+          gd_perror (error, "%s: cannot remove partition %u from the kernel's view (in use?)", node,
+                     GPOINTER_TO_UINT (key));
           ok = FALSE;
         }
     }

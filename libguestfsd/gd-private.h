@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <glib.h>
@@ -183,6 +184,33 @@ char *gd_fd_path (int fd);
 gboolean gd_is_root_mounted (GdConnection *conn);
 /* Called by handlers that mount or unmount: drops cached sysroot fds. */
 void gd_sysroot_changed (GdRequest *req);
+
+/* ------------------------------------------------------------------------
+ * Walking a tree.  Never follows symlinks, so a walk started from a
+ * confined fd (gd_open) stays inside the guest.  relpath is prefix plus
+ * the entry's path below the start ("prefix/a/b").
+ */
+
+typedef enum
+{
+  GD_WALK_FILE, /* any non-directory */
+  GD_WALK_PRE,  /* a directory, before its entries */
+  GD_WALK_POST, /* a directory, after its entries (GD_WALK_WANT_POST) */
+} GdWalkPhase;
+
+typedef enum
+{
+  GD_WALK_DEFAULT = 0,
+  GD_WALK_SORTED = 1 << 0,    /* entries of each directory in strcmp order */
+  GD_WALK_WANT_POST = 1 << 1, /* also call back after a directory's entries */
+} GdWalkFlags;
+
+/* Return FALSE with *error set to stop the walk. */
+typedef gboolean (*GdWalkFunc) (int dirfd, const char *name, const char *relpath,
+                                const struct stat *st, GdWalkPhase phase, gpointer data,
+                                GError **error);
+gboolean gd_walk (int dirfd, const char *prefix, GdWalkFlags flags, GdWalkFunc func, gpointer data,
+                  GError **error);
 
 /* ------------------------------------------------------------------------
  * Devices.

@@ -1,0 +1,10 @@
+/* libguestfsd handlers: the deprecated sfdisk procedures.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "gd-actions.h"
+#include "gd-private.h"
