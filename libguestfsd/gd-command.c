@@ -231,6 +231,7 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
   envp = child_environment (opts->env);
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
+  int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
   pid_t pid = fork ();
   if (pid < 0)
     {
@@ -243,7 +244,7 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       umask (mask);
       if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
         _exit (126);
-      if (!chroot_child && chdir ("/") < 0)
+      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
         _exit (126);
       if (chroot_child)
         execvpe (path, (char *const *) opts->argv, envp);

@@ -256,6 +256,10 @@ typedef struct
   const char *const *env; /* extra "NAME=value" entries, or NULL */
   const char *stdin_data; /* written to stdin when stdin_fd is -1 */
   size_t stdin_len;
+  /* The child's working directory: an fd from gd_open (O_PATH|O_DIRECTORY
+   * is fine), so a host program can work on "." inside the guest; 0 or
+   * -1 means "/" (or the guest's / with GD_RUN_CHROOT). */
+  int cwd_fd;
 } GdRunOpts;
 
 /* Runs argv (looked up in the daemon's PATH).  With out/err non-NULL the
