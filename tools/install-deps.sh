@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what building and testing libguestfsd needs on Debian 12.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+# Build.
+BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
+  libglib2.0-dev gobject-introspection libgirepository1.0-dev libblkid-dev
+  libarchive-dev libacl1-dev libcap-dev libmagic-dev"
+# The real libguestfs client and the qemu it probes.
+CLIENT="libguestfs0 guestfish python3-guestfs libguestfs-tools qemu-system-x86
+  qemu-utils"
+# Helper programs the handlers run, and test tools.
+TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
+  dosfstools ntfs-3g f2fs-tools squashfs-tools mtools genisoimage attr acl
+  libcap2-bin zerofree scrub syslinux extlinux sleuthkit cpio tar gzip bzip2
+  xz-utils lzop zstd file bsdextrautils uuid-runtime fuseiso fusefat
+  exfat-fuse busybox-static python3-gi gir1.2-glib-2.0 gjs man-db"
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $BUILD $CLIENT $TOOLS >/dev/null
