@@ -494,8 +494,8 @@ def check_result(check, r, host_files):
 # ---- the appliance -----------------------------------------------------------
 
 
-def descendants(pid):
-    """pid and all its descendants, from /proc."""
+def descendants(pid, depth=None):
+    """pid and its descendants (down to depth levels), from /proc."""
     children = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -507,13 +507,34 @@ def descendants(pid):
             continue
         # The command name is in parentheses and may hold spaces.
         fields = stat[stat.rfind(b")") + 2:].split()
+        if fields[0] == b"Z":
+            continue
         children.setdefault(int(fields[1]), []).append(int(d))
-    out, todo = [], [pid]
+    out, todo = [], [(pid, 0)]
     while todo:
-        p = todo.pop()
+        p, level = todo.pop()
         out.append(p)
-        todo.extend(children.get(p, []))
+        if depth is None or level < depth:
+            todo.extend((c, level + 1) for c in children.get(p, []))
     return out
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _alive(pid):
+    """True while pid runs (a zombie waiting for libguestfs to reap it
+    counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] != b"Z"
 
 
 class Appliance:
@@ -553,15 +574,22 @@ class Appliance:
     def kill(self):
         """SIGKILL every process this runner started (through libguestfs:
         the hypervisor or guestfsd-hv, the daemon and its helpers).  Safe
-        to call from the watchdog thread, and during launch."""
+        to call from the watchdog thread, and during launch.
+
+        The processes below libguestfs's own children go first: when the
+        daemon dies, guestfsd-hv exits by itself and removes its working
+        directory.  What is left after two seconds is killed too."""
         me = os.getpid()
+        top = [p for p in descendants(me, depth=1) if p != me]
         for p in descendants(me):
-            if p == me:
-                continue
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+            if p != me and p not in top:
+                _kill(p)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and any(_alive(p) for p in top):
+            time.sleep(0.05)
+        for p in descendants(me):
+            if p != me:
+                _kill(p)
 
     def close(self):
         g, self.g = self.g, None
@@ -708,7 +736,7 @@ class Runner:
             try:
                 r = self.call(call)
             except RuntimeError as e:
-                msg = str(e)
+                msg = tidy(e)
                 if expect_fail:
                     if NOT_IMPLEMENTED in msg:
                         raise TestFailure(f"last call failed only because it is not "
@@ -756,7 +784,7 @@ class Runner:
             try:
                 self.call(call)
             except RuntimeError as e:
-                msg = str(e)
+                msg = tidy(e)
                 raise TestFailure(f"init {case['init']}: {msg}",
                                   failure_category(msg, "init")) from e
         failure = None
@@ -771,7 +799,7 @@ class Runner:
                 self.call(call)
             except RuntimeError as e:
                 if failure is None:
-                    msg = str(e)
+                    msg = tidy(e)
                     failure = TestFailure(f"cleanup: {msg}", failure_category(msg, "error"))
         if failure is not None:
             raise failure
@@ -807,7 +835,8 @@ class Runner:
             try:
                 self.app.g.ping_daemon()
             except Exception as e:  # noqa: BLE001
-                reason = (reason + "; " if reason else "") + f"daemon stopped answering: {e}"
+                reason = f"daemon died or stopped answering (ping_daemon: {tidy(e)})" + \
+                    (f"; the test said: {reason}" if reason else "")
                 status, category = "FAIL", "daemon-died"
                 self.needs_relaunch = True
         if self.watchdog.disarm():
@@ -881,6 +910,11 @@ def write_junit(path, summary, results):
 
 
 # ---- main --------------------------------------------------------------------
+
+
+def tidy(msg):
+    """An error message without libguestfs's crash advice boilerplate."""
+    return re.split(r"\s+This usually means the libguestfs appliance crashed", str(msg))[0]
 
 
 def one_line(s, limit=400):
