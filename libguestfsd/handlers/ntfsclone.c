@@ -58,6 +58,11 @@ gd_do_ntfsclone_in (GdRequest *req, const GdDevice *device, GError **error)
 gboolean
 gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
+  if (device->device == NULL)
+    {
+      gd_error_errno (error, EINVAL, "%s: not a device", device->path ? device->path : "");
+      return FALSE;
+    }
   if (inode < 0)
     {
       gd_error_errno (error, EINVAL, "inode is negative");

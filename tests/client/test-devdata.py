@@ -677,6 +677,10 @@ def test_download_inode_and_blocks():
             with open(out, "rb") as f:
                 assert f.read() == bytes(range(256)) * 4096
             gdtest.expect_error(g, g.download_inode, "/dev/sda", 99999999, out)
+            # The client gives up mid-stream (cannot write): icat is stopped.
+            gdtest.expect_error(g, g.download_inode, "/dev/sda",
+                                entries["big"]["tsk_inode"], "/dev/full")
+            g.ping_daemon()
             gdtest.expect_error(g, g.download_inode, "/dev/sda", -1, out,
                                 errno=errno.EINVAL)
             # Blocks 0-1 of a 1 KiB-block ext4 with 32 MiB: the boot block
