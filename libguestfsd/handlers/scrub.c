@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,7 +43,11 @@ guest_path_of (GdRequest *req, int fd, const char *file, GError **error)
 {
   g_autofree char *proc = gd_fd_path (fd);
   g_autofree char *host = g_file_read_link (proc, NULL);
-  g_autofree char *root = gd_sysroot_path (req, "/");
+  g_autofree char *given = gd_sysroot_path (req, "/");
+  /* The kernel names files by their canonical path. */
+  g_autofree char *root = realpath (given, NULL);
+  if (root == NULL)
+    root = g_strdup (given);
   size_t rlen = strlen (root);
   while (rlen > 1 && root[rlen - 1] == '/')
     rlen--;

@@ -336,6 +336,9 @@ def test_zero_free_space():
         assert not device_contains(g, d, part, needle)
         g.mount_ro(part, "/")
         gdtest.expect_error(g, g.zero_free_space, "/", errno=errno.EROFS)
+        gdtest.expect_error(g, g.upload, secret, "/new", errno=errno.EROFS)
+        gdtest.expect_error(g, g.upload_offset, secret, "/lost+found", 0, errno=errno.EISDIR)
+        gdtest.expect_error(g, g.copy_device_to_file, part, "/new", errno=errno.EROFS)
         gdtest.expect_error(g, g.zero_free_space, "/lost+found/none", errno=errno.ENOENT)
 
 
