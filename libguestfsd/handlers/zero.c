@@ -20,12 +20,14 @@
 #include "gd-actions.h"
 #include "gd-private.h"
 
-/* zero: this many blocks of ZERO_BLOCK bytes at the start of the device,
+/* zero: this many blocks of ZERO_STEP_SIZE bytes (256 KiB) at the start of the device,
  * enough for partition tables and superblocks; one progress step each. */
 #define ZERO_STEPS 32
+#define ZERO_STEP_SIZE 8192
+/* zero_device: the granularity of the already-zero test. */
 #define ZERO_BLOCK 4096
 
-static const guint8 zeroes[ZERO_BLOCK];
+static const guint8 zeroes[ZERO_STEP_SIZE];
 
 /* Zeroes [off, off+len) of a device: BLKZEROOUT lets the device (a loop
  * device: its backing file) do it without moving zeroes around; it is
@@ -103,14 +105,14 @@ gd_do_zero (GdRequest *req, const GdDevice *device, GError **error)
   guint64 size;
   gboolean ok = devdata_fd_size (fd, device->guest, &size, error);
   gboolean try_ioctl = TRUE;
-  guint8 buf[ZERO_BLOCK];
+  guint8 buf[ZERO_STEP_SIZE];
   for (guint i = 0; ok && i < ZERO_STEPS; i++)
     {
-      guint64 off = (guint64) i * ZERO_BLOCK;
+      guint64 off = (guint64) i * ZERO_STEP_SIZE;
       if (off >= size)
         break;
-      gssize n = devdata_pread (fd, buf, MIN ((guint64) ZERO_BLOCK, size - off), off, device->guest,
-                                error);
+      gssize n = devdata_pread (fd, buf, MIN ((guint64) ZERO_STEP_SIZE, size - off), off,
+                                device->guest, error);
       if (n < 0)
         ok = FALSE;
       else if (n == 0)
