@@ -283,6 +283,18 @@ pid_t gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int st
  * is what (e.g. "tar") + the status. */
 gboolean gd_wait_child (pid_t pid, const char *what, GError **error);
 
+/* A helper program that runs while the handler streams its stdin or
+ * stdout (FileIn and FileOut through a program).  Started like
+ * gd_run_full, but without waiting: stdin_fd (-1: /dev/null) and
+ * stdout_fd are given to the child, stdin_data is not supported, and
+ * stderr (and stdout when stdout_fd is -1) is kept for gd_child_wait. */
+typedef struct _GdChild GdChild;
+GdChild *gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error);
+/* Waits for the child (after SIGKILL when kill_it) and frees it.  A
+ * non-zero exit or a signal is an error carrying the program's stderr;
+ * error may be NULL to ignore it. */
+gboolean gd_child_wait (GdChild *child, gboolean kill_it, GError **error);
+
 /* ------------------------------------------------------------------------
  * Mounts.
  */
