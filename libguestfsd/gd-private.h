@@ -161,7 +161,9 @@ void gd_conn_request_exit (GdConnection *conn);
 
 /* O_PATH fd of the sysroot as mounted now (cached for the request). */
 int gd_sysroot_fd (GdRequest *req, GError **error);
-/* openat2 of a guest path inside the sysroot.  Errors say "PATH: strerror". */
+/* openat2 of a guest path inside the sysroot.  Errors say "PATH: strerror".
+ * In host mode a device node of the guest is refused (EPERM) unless the
+ * flags include O_PATH: it would be one of the host's devices. */
 int gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **error);
 /* O_PATH|O_DIRECTORY fd of the parent of path (resolved in the sysroot) and
  * the last component in *name, for the *at() calls that must not follow a

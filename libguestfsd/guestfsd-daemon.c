@@ -382,6 +382,7 @@ guestfsd_daemon_serve_fd (GuestfsdDaemon *self, gint fd, GError **error)
     .live = self->live,
     .network = self->network,
     .verbose = self->verbose,
+    .host_mode = self->host_mode,
     .devices = self->devices,
   };
   g_autoptr (GdConnection) conn = gd_connection_new (&cfg, fd);
