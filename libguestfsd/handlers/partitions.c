@@ -1090,12 +1090,36 @@ gd_do_part_set_gpt_attributes (GdRequest *req, const GdDevice *device, int partn
   g_autoptr (PartTable) t = read_gpt_with (req, device, partnum, "GPT attributes", error);
   if (t == NULL)
     return FALSE;
-  g_autofree char *spec =
-      g_strdup_printf ("%d:=:%" G_GINT64_MODIFIER "x", partnum, (guint64) attributes);
-  const char *argv[] = { "sgdisk", "-A", spec, device->node, NULL };
-  if (!gd_runv (req, argv, GD_RUN_DEFAULT, NULL, error))
-    return FALSE;
-  return gd_parts_sync (device, error);
+  guint64 bits = (guint64) attributes;
+  g_autofree char *num = g_strdup_printf ("%d", partnum);
+  gboolean ok;
+  if ((bits & G_GUINT64_CONSTANT (0x0000fffffffffff8)) == 0)
+    {
+      /* sfdisk names bits 0-2 and the type-specific 48-63, and (unlike
+       * sgdisk) does not pause a second after writing. */
+      static const char *const names[] = { "RequiredPartition", "NoBlockIOProtocol",
+                                           "LegacyBIOSBootable" };
+      g_autoptr (GString) list = g_string_new (NULL);
+      for (guint bit = 0; bit < 64; bit++)
+        if (bits & (G_GUINT64_CONSTANT (1) << bit))
+          {
+            if (list->len)
+              g_string_append_c (list, ',');
+            if (bit < 3)
+              g_string_append (list, names[bit]);
+            else
+              g_string_append_printf (list, "%u", bit);
+          }
+      ok = run_sfdisk (req, error, "--part-attrs", device->node, num, list->str, NULL);
+    }
+  else
+    {
+      /* Bits 3-47 (reserved by the UEFI spec) only sgdisk can set. */
+      g_autofree char *spec = g_strdup_printf ("%d:=:%" G_GINT64_MODIFIER "x", partnum, bits);
+      const char *argv[] = { "sgdisk", "-A", spec, device->node, NULL };
+      ok = gd_runv (req, argv, GD_RUN_DEFAULT, NULL, error);
+    }
+  return ok && gd_parts_sync (device, error);
 }
 
 gboolean
