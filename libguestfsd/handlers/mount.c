@@ -422,6 +422,9 @@ fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char 
       dup2 (devnull, 0);
       dup2 (log, 1);
       dup2 (log, 2);
+      /* Only 0-2: it outlives this request, and must not hold anything of
+       * ours open (an fd its embedder let us inherit, say). */
+      close_range (3, ~0U, 0);
       if (chdir ("/") < 0)
         _exit (126);
       execv (prog, av);
