@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -415,6 +416,9 @@ fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char 
   if (pid == 0)
     {
       setsid ();
+      /* If we die, it unmounts and goes too, instead of holding the
+       * device (and our mount namespace) forever. */
+      prctl (PR_SET_PDEATHSIG, SIGTERM);
       signal (SIGPIPE, SIG_DFL);
       sigset_t none;
       sigemptyset (&none);
