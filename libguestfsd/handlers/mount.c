@@ -462,8 +462,10 @@ fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char 
       if (waitpid (pid, &status, WNOHANG) == pid)
         {
           g_autofree char *msg = read_log (log);
-          gd_error_errno (error, EINVAL, "%s: %s could not mount it%s%s", node, drv->program,
-                          *msg ? ": " : "", msg);
+          const char *last = strrchr (msg, '\n');
+          last = last ? last + 1 : msg;
+          gd_error_errno (error, EINVAL, "%s: %s could not mount it: is it %s?%s%s%s", node,
+                          drv->program, drv->fstype, *last ? " (" : "", last, *last ? ")" : "");
           break;
         }
       if (waited >= 30000)
@@ -483,10 +485,9 @@ fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char 
  * Mounting.
  */
 
-/* Mounts the block device node on the host directory target. */
 static gboolean
-mount_node (GdRequest *req, const char *node, const char *target, const char *options,
-            const char *vfstype, GError **error)
+mount_node_1 (GdRequest *req, const char *node, const char *target, const char *options,
+              const char *vfstype, GError **error)
 {
   if (vfstype != NULL && (*vfstype == '\0' || strcmp (vfstype, "auto") == 0))
     vfstype = NULL;
@@ -520,6 +521,54 @@ mount_node (GdRequest *req, const char *node, const char *target, const char *op
   return ok;
 }
 
+static char *
+replace_all (const char *text, const char *from, const char *to)
+{
+  if (*from == '\0')
+    return g_strdup (text);
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+  return g_strjoinv (to, parts);
+}
+
+/* Errors from mount(8) and the FUSE programs name the host's paths: put
+ * the guest's names in their place. */
+static void
+guest_names_in_error (GError *err, const char *node, const char *guest_dev, const char *target,
+                      const char *mountpoint)
+{
+  if (err == NULL)
+    return;
+  /* "mount: mount: /x: wrong fs type ...\n       dmesg(1) may have ...":
+   * the program's name twice (ours, its own) and a hint for a console. */
+  const char *m = err->message;
+  for (int i = 0; i < 2 && g_str_has_prefix (m, "mount: "); i++)
+    m += strlen ("mount: ");
+  g_auto (GStrv) lines = g_strsplit (m, "\n", -1);
+  g_autoptr (GString) kept = g_string_new (NULL);
+  for (char **l = lines; *l; l++)
+    if (**l && strstr (*l, "dmesg(1) may have more information") == NULL)
+      g_string_append_printf (kept, "%s%s", kept->len ? "\n" : "", *l);
+  g_autofree char *a = replace_all (kept->str, target, mountpoint);
+  char *b = replace_all (a, node, guest_dev);
+  g_free (err->message);
+  err->message = b;
+}
+
+/* Mounts the block device node on the host directory target. */
+static gboolean
+mount_node (GdRequest *req, const char *node, const char *target, const char *options,
+            const char *vfstype, const char *guest_dev, const char *mountpoint, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gboolean ok = mount_node_1 (req, node, target, options, vfstype, &local);
+  if (!ok)
+    {
+      guest_names_in_error (local, node, guest_dev, target, mountpoint);
+      g_propagate_error (error, g_steal_pointer (&local));
+    }
+  return ok;
+}
+
 static gboolean
 do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, const char *options,
           const char *vfstype, GError **error)
@@ -535,7 +584,8 @@ do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, 
   g_autoptr (GString) opts = g_string_new (options ? options : "");
   if (mountable->type == GD_MOUNTABLE_BTRFSVOL)
     g_string_append_printf (opts, "%ssubvol=%s", opts->len ? "," : "", mountable->volume);
-  return mount_node (req, mountable->device->node, target, opts->str, vfstype, error);
+  return mount_node (req, mountable->device->node, target, opts->str, vfstype,
+                     mountable->device->guest, mountpoint, error);
 }
 
 gboolean
@@ -661,7 +711,8 @@ gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GErr
   close (fd);
   if (loop_fd < 0)
     return FALSE;
-  gboolean ok = mount_node (req, node, target, readonly ? "ro" : NULL, NULL, error);
+  gboolean ok =
+      mount_node (req, node, target, readonly ? "ro" : NULL, NULL, node, mountpoint, error);
   /* Mounted, the filesystem keeps the loop device; otherwise this frees it. */
   close (loop_fd);
   return ok;

@@ -476,7 +476,11 @@ sfdisk_get (GdRequest *req, const char *opt, const GdDevice *dev, int partnum, G
   char *out = NULL;
   if (!gd_runv (req, argv, GD_RUN_DEFAULT, &out, error))
     return NULL;
-  return g_strstrip (out);
+  /* Only the newline sfdisk adds: a name may begin or end with spaces. */
+  size_t n = strlen (out);
+  if (n > 0 && out[n - 1] == '\n')
+    out[n - 1] = '\0';
+  return out;
 }
 
 /* ------------------------------------------------------------------------

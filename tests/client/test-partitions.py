@@ -146,7 +146,7 @@ def test_gpt_fields():
             g.part_set_gpt_attributes("/dev/sda", 1, attrs)
             assert g.part_get_gpt_attributes("/dev/sda", 1) == attrs
         # Names are stored as given: spaces, quotes, colons.
-        for name in ["thepartname", "it's a \"name\": x;y  z", "ÉFI système", ""]:
+        for name in ["thepartname", "it's a \"name\": x;y  z", "ÉFI système", "  padded  ", ""]:
             g.part_set_name("/dev/sda", 1, name)
             assert g.part_get_name("/dev/sda", 1) == name
         gdtest.expect_error(g, g.part_set_name, "/dev/sda", 1, "x" * 37, errno=errno.EINVAL)
