@@ -106,6 +106,12 @@ gd_conn_verbose (GdConnection *conn)
   return conn->cfg.verbose;
 }
 
+gboolean
+gd_conn_host_mode (GdConnection *conn)
+{
+  return conn->cfg.host_mode;
+}
+
 mode_t
 gd_conn_umask (GdConnection *conn)
 {

@@ -140,6 +140,8 @@ const char *gd_conn_sysroot (GdConnection *conn); /* "/sysroot", or "/" */
 gboolean gd_conn_live (GdConnection *conn);
 gboolean gd_conn_network (GdConnection *conn);
 gboolean gd_conn_verbose (GdConnection *conn);
+/* Serving image files on a host (drives or a sysroot were given). */
+gboolean gd_conn_host_mode (GdConnection *conn);
 mode_t gd_conn_umask (GdConnection *conn);
 void gd_conn_set_umask (GdConnection *conn, mode_t mask);
 

@@ -499,6 +499,12 @@ mount_node_1 (GdRequest *req, const char *node, const char *target, const char *
   else
     {
       g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autofree char *host_options = NULL;
+      /* On a host, device nodes and setuid files of a guest image must not
+       * act on the host (FUSE mounts are nodev,nosuid already). */
+      if (gd_conn_host_mode (gd_request_connection (req)))
+        options = host_options = g_strconcat (options && *options ? options : "",
+                                              options && *options ? "," : "", "nodev,nosuid", NULL);
       g_ptr_array_add (argv, "mount");
       g_ptr_array_add (argv, "-n"); /* nothing in the host's utab */
       if (options != NULL && *options)
