@@ -562,35 +562,50 @@ gd_do_readdir (GdRequest *req, const char *dir, gd_dirent_list *ret, GError **er
 static gboolean
 run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError **error)
 {
-  g_autofree char *name = NULL;
-  int dfd = gd_open_parent (req, path, &name, error);
-  if (dfd < 0)
-    return FALSE;
-  struct stat st;
-  if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    {
-      gd_perror (error, "%s", path);
-      close (dfd);
-      return FALSE;
-    }
-  int cwd = dfd;
   const char *argv[5] = { "ls", flags, NULL, NULL, NULL };
-  if (S_ISDIR (st.st_mode))
+  int cwd = -1;
+  int dfd = -1;
+  size_t len = strlen (path);
+  if (len > 1 && path[len - 1] == '/')
     {
-      cwd = openat (dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      /* A trailing slash: the directory, through a symlink if need be. */
+      cwd = gd_open (req, path, O_PATH | O_DIRECTORY, 0, error);
       if (cwd < 0)
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *name = NULL;
+      dfd = gd_open_parent (req, path, &name, error);
+      if (dfd < 0)
+        return FALSE;
+      struct stat st;
+      if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           gd_perror (error, "%s", path);
           close (dfd);
           return FALSE;
         }
-    }
-  else
-    {
-      /* Like ls -la on a file (or on a symlink, which -l does not follow
-       * on the command line): one line for it. */
-      argv[2] = "--";
-      argv[3] = name;
+      if (S_ISDIR (st.st_mode))
+        {
+          cwd = openat (dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (cwd < 0)
+            {
+              gd_perror (error, "%s", path);
+              close (dfd);
+              return FALSE;
+            }
+          close (dfd);
+          dfd = -1;
+        }
+      else
+        {
+          /* Like ls -la on a file (or on a symlink, which -l does not
+           * follow on the command line): one line for it. */
+          argv[2] = "--";
+          argv[3] = g_steal_pointer (&name);
+          cwd = dfd;
+        }
     }
   GdRunOpts opts = {
     .argv = argv,
@@ -599,11 +614,9 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
     .cwd_fd = cwd,
   };
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  gboolean ok = gd_run_full (req, &opts, &out, &err, NULL, error);
-  if (cwd != dfd)
-    close (cwd);
-  close (dfd);
+  gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
+  g_free ((char *) argv[3]);
+  close (cwd);
   if (!ok)
     return FALSE;
   *ret = g_steal_pointer (&out);

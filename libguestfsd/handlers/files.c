@@ -236,7 +236,8 @@ gd_do_is_zero (GdRequest *req, const char *path, gboolean *ret, GError **error)
           else
             pos = data;
         }
-      ssize_t n = pread (fd, buf, BUFSZ, pos);
+      /* FIFOs cannot seek: read them in order. */
+      ssize_t n = S_ISREG (st.st_mode) ? pread (fd, buf, BUFSZ, pos) : read (fd, buf, BUFSZ);
       if (n < 0)
         {
           if (errno == EINTR)
