@@ -166,6 +166,7 @@ gd_do_mkdir_p (GdRequest *req, const char *path, GError **error)
       gd_pulse_tick (req);
     }
   close (fd);
+  gd_pulse_end (req);
   return TRUE;
 }
 
@@ -449,7 +450,11 @@ gd_do_rm_rf (GdRequest *req, const char *path, GError **error)
         }
     }
   else
-    ok = remove_tree (req, dfd, name, path, is_root, error);
+    {
+      ok = remove_tree (req, dfd, name, path, is_root, error);
+      if (ok)
+        gd_pulse_end (req);
+    }
   close (dfd);
   return ok;
 }

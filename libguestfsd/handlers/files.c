@@ -260,7 +260,10 @@ gd_do_is_zero (GdRequest *req, const char *path, gboolean *ret, GError **error)
     }
   close (fd);
   if (ok)
-    *ret = zero;
+    {
+      *ret = zero;
+      gd_pulse_end (req);
+    }
   return ok;
 }
 
@@ -361,10 +364,18 @@ unlink_path (GdRequest *req, const char *path, gboolean missing_ok, GError **err
       return FALSE;
     }
   int r = unlinkat (dfd, name, 0);
-  if (r < 0 && !(missing_ok && errno == ENOENT))
+  if (r < 0 && missing_ok)
+    {
+      /* On a read-only filesystem unlink says EROFS even for a missing
+       * name: ask again whether it exists. */
+      struct stat st;
+      int e = errno;
+      if (e == ENOENT || (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT))
+        r = 0;
+      errno = e;
+    }
+  if (r < 0)
     gd_perror (error, "%s", path);
-  else
-    r = 0;
   close (dfd);
   return r == 0;
 }

@@ -748,6 +748,29 @@ def test_rename():
 
 
 @test
+def test_read_only_filesystem():
+    with fs() as g:
+        g.write("/f", b"x")
+        g.mkdir("/d")
+        g.umount_all()
+        g.mount_ro("/dev/sda1", "/")
+        for call, args in ((g.touch, ("/f",)), (g.touch, ("/new",)), (g.write, ("/f", b"y")),
+                           (g.mkdir, ("/d2",)), (g.mkdir_p, ("/d/a/b",)), (g.rm, ("/f",)),
+                           (g.rmdir, ("/d",)), (g.chmod, (0o600, "/f")),
+                           (g.chown, (1, 1, "/f")), (g.truncate, ("/f",)),
+                           (g.rename, ("/f", "/g")), (g.ln_s, ("f", "/l")),
+                           (g.setxattr, ("user.a", "b", 1, "/f")),
+                           (g.utimens, ("/f", 0, 0, 0, 0)), (g.mkfifo, (0o600, "/p")),
+                           (g.fill, (0, 1, "/f")), (g.fill_dir, ("/d", 1)),
+                           (g.mktemp, ("/d/XXXXXX",)), (g.mkdtemp, ("/d/XXXXXX",)),
+                           (g.rm_rf, ("/d",)), (g.ln, ("/f", "/h"))):
+            expect_error(g, call, *args, errno=errno.EROFS)
+        assert g.cat("/f") == "x"
+        g.rm_f("/nope")
+        g.rm_rf("/nope")
+
+
+@test
 def test_system_calls():
     with gdtest.handle(disks=[16]) as g:
         u = g.utsname()
