@@ -567,7 +567,11 @@ gd_do_readdir (GdRequest *req, const char *dir, gd_dirent_list *ret, GError **er
 static gboolean
 run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError **error)
 {
-  const char *argv[5] = { "ls", flags, NULL, NULL, NULL };
+  /* No colours or indicators: they make ls stat symlink targets, which
+   * the kernel would resolve from the host's root. */
+  const char *argv[7] = {
+    "ls", flags, "--color=never", "--indicator-style=none", NULL, NULL, NULL
+  };
   int cwd = -1;
   int dfd = -1;
   size_t len = strlen (path);
@@ -607,8 +611,8 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
         {
           /* Like ls -la on a file (or on a symlink, which -l does not
            * follow on the command line): one line for it. */
-          argv[2] = "--";
-          argv[3] = g_steal_pointer (&name);
+          argv[4] = "--";
+          argv[5] = g_steal_pointer (&name);
           cwd = dfd;
         }
     }
@@ -620,7 +624,7 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
   };
   g_autofree char *out = NULL;
   gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
-  g_free ((char *) argv[3]);
+  g_free ((char *) argv[5]);
   close (cwd);
   if (!ok)
     return FALSE;
