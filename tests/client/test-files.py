@@ -748,6 +748,35 @@ def test_rename():
 
 
 @test
+def test_other_filesystems():
+    for fstype in ("xfs", "btrfs", "ext2"):
+        if fstype != "ext2" and not gdtest.have_program("mkfs." + fstype):
+            continue
+        with fs(disk_mib=400, fstype=fstype) as g:
+            g.mkdir_p("/a/b/c")
+            g.write("/a/f", b"data")
+            g.ln_s("f", "/a/l")
+            g.mkfifo(0o600, "/a/p")
+            types = {e["name"]: e["ftyp"] for e in g.readdir("/a")}
+            assert types == {".": "d", "..": "d", "b": "d", "f": "r", "l": "l", "p": "f"}, \
+                (fstype, types)
+            g.setxattr("user.k", "v", 1, "/a/f")
+            assert g.lxattrlist("/a", ["f", "l"]) == [
+                {"attrname": "", "attrval": b"1\0"}, {"attrname": "user.k", "attrval": b"v"},
+                {"attrname": "", "attrval": b"0\0"}], fstype
+            st = g.lstatnslist("/a", ["f", "l", "x"])
+            assert st[0]["st_size"] == 4 and st[2]["st_ino"] == -1
+            g.utimens("/a/f", 1, 111, 2, 222)
+            assert g.statns("/a/f")["st_mtime_nsec"] == 222, fstype
+            g.truncate_size("/a/f", 3 * GiB)
+            assert g.filesize("/a/f") == 3 * GiB and not g.is_zero("/a/f")
+            g.mkdir_p("/deep" + "/d" * 600)
+            g.rm_rf("/deep")
+            g.rm_rf("/a")
+            assert not g.exists("/a")
+
+
+@test
 def test_read_only_filesystem():
     with fs() as g:
         g.write("/f", b"x")
