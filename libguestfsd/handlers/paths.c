@@ -36,13 +36,16 @@ canonical_path (GdRequest *req, const char *path, GError **error)
 {
   g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GQueue) todo = g_queue_new ();
+  GQueue *todo = g_queue_new ();
   char *result = NULL;
   int links = 0;
 
   int root = gd_open (req, "/", O_PATH | O_DIRECTORY, 0, error);
   if (root < 0)
-    return NULL;
+    {
+      g_queue_free (todo);
+      return NULL;
+    }
   g_array_append_val (fds, root);
 
   g_auto (GStrv) parts = g_strsplit (path, "/", -1);
@@ -122,6 +125,7 @@ failed:
 out:
   for (guint i = 0; i < fds->len; i++)
     close (g_array_index (fds, int, i));
+  g_queue_free_full (todo, g_free);
   return result;
 }
 
