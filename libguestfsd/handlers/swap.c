@@ -110,30 +110,148 @@ gd_do_mkswap_file (GdRequest *req, const char *path, GError **error)
   return ok;
 }
 
-static gboolean
-swap_on_off (gboolean on, const char *name, const char *what, GError **error)
+/* Swap areas this connection enabled.  The daemon may run on a host whose
+ * kernel outlives it: whatever the client leaves enabled is disabled when
+ * the connection ends, or the host would keep swapping to a loop device
+ * (or a guest file) that is about to go away.  Files are remembered by
+ * device and inode, not by an open fd, which would keep their filesystem
+ * from being unmounted. */
+typedef struct
 {
+  char *node; /* a device; NULL for a file */
+  dev_t dev;  /* the device number, or the file's st_dev ... */
+  ino_t ino;  /* ... and st_ino */
+} SwapArea;
+
+static void
+swap_area_free (gpointer p)
+{
+  SwapArea *a = p;
+  g_free (a->node);
+  g_free (a);
+}
+
+/* /proc/swaps escapes blanks and backslashes in names as \ooo. */
+static char *
+unescape (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+          s[3] <= '7')
+        {
+          g_string_append_c (out, (char) ((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0')));
+          s += 3;
+        }
+      else
+        g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+swapoff_file_by_inode (dev_t dev, ino_t ino)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/swaps", &text, NULL, NULL))
+    return;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit_set (*l, " \t", 2);
+      if (l == lines || f[0] == NULL || *f[0] == '\0')
+        continue;
+      g_autofree char *path = unescape (f[0]);
+      struct stat st;
+      if (stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+        swapoff (path);
+    }
+}
+
+static void
+swap_areas_free (gpointer p)
+{
+  GPtrArray *areas = p;
+  for (guint i = 0; i < areas->len; i++)
+    {
+      SwapArea *a = areas->pdata[i];
+      if (a->node)
+        swapoff (a->node);
+      else
+        swapoff_file_by_inode (a->dev, a->ino);
+    }
+  g_ptr_array_unref (areas);
+}
+
+static GPtrArray *
+swap_areas (GdRequest *req)
+{
+  GdConnection *conn = gd_request_connection (req);
+  GPtrArray *areas = gd_conn_get_data (conn, "fs-swap-areas");
+  if (areas == NULL)
+    {
+      areas = g_ptr_array_new_with_free_func (swap_area_free);
+      gd_conn_set_data (conn, "fs-swap-areas", areas, swap_areas_free);
+    }
+  return areas;
+}
+
+/* Records (on) or forgets (off) the area: a device node, or the file open
+ * on fd. */
+static void
+track (GdRequest *req, gboolean on, const char *node, int fd)
+{
+  struct stat st;
+  if ((fd >= 0 ? fstat (fd, &st) : stat (node, &st)) < 0)
+    return;
+  dev_t dev = fd >= 0 ? st.st_dev : st.st_rdev;
+  ino_t ino = fd >= 0 ? st.st_ino : 0;
+  GPtrArray *areas = swap_areas (req);
+  for (guint i = 0; i < areas->len; i++)
+    {
+      SwapArea *a = areas->pdata[i];
+      if (a->dev == dev && a->ino == ino && (a->node == NULL) == (fd >= 0))
+        {
+          g_ptr_array_remove_index (areas, i);
+          break;
+        }
+    }
+  if (on)
+    {
+      SwapArea *a = g_new0 (SwapArea, 1);
+      a->node = fd >= 0 ? NULL : g_strdup (node);
+      a->dev = dev;
+      a->ino = ino;
+      g_ptr_array_add (areas, a);
+    }
+}
+
+static gboolean
+swap_on_off (GdRequest *req, gboolean on, const char *node, int fd, const char *what,
+             GError **error)
+{
+  g_autofree char *name = fd >= 0 ? gd_fd_path (fd) : g_strdup (node);
   int r = on ? swapon (name, 0) : swapoff (name);
   if (r < 0)
     {
       gd_perror (error, "%s", what);
       return FALSE;
     }
+  track (req, on, node, fd);
   return TRUE;
 }
 
 gboolean
 gd_do_swapon_device (GdRequest *req, const GdDevice *device, GError **error)
 {
-  (void) req;
-  return swap_on_off (TRUE, device->node, device->guest, error);
+  return swap_on_off (req, TRUE, device->node, -1, device->guest, error);
 }
 
 gboolean
 gd_do_swapoff_device (GdRequest *req, const GdDevice *device, GError **error)
 {
-  (void) req;
-  return swap_on_off (FALSE, device->node, device->guest, error);
+  return swap_on_off (req, FALSE, device->node, -1, device->guest, error);
 }
 
 static gboolean
@@ -142,8 +260,7 @@ swap_file (GdRequest *req, gboolean on, const char *file, GError **error)
   int fd = open_swap_file (req, file, error);
   if (fd < 0)
     return FALSE;
-  g_autofree char *link = gd_fd_path (fd);
-  gboolean ok = swap_on_off (on, link, file, error);
+  gboolean ok = swap_on_off (req, on, NULL, fd, file, error);
   close (fd);
   return ok;
 }
@@ -167,7 +284,7 @@ swap_tagged (GdRequest *req, gboolean on, const char *tag, const char *value, GE
   if (node == NULL)
     return FALSE;
   g_autofree char *what = g_strdup_printf ("%s=%s", tag, value);
-  return swap_on_off (on, node, what, error);
+  return swap_on_off (req, on, node, -1, what, error);
 }
 
 gboolean
