@@ -7,10 +7,7 @@
 import errno
 import os
 import re
-import shutil
-import struct
 import subprocess
-import calendar
 import time
 
 import gdtest
@@ -307,6 +304,21 @@ def test_findfs_prefers_partitions_and_only_our_devices():
 
 # ---- list_filesystems --------------------------------------------------------
 
+def btrfs_with_subvolumes(img, tmp, subvols, default=None):
+    """mkfs.btrfs on a host image and create subvolumes in it, mounted in a
+    private mount namespace."""
+    need_program("mkfs.btrfs", "btrfs", "unshare")
+    subprocess.run(["mkfs.btrfs", "-q", "-f", img], check=True, capture_output=True)
+    mnt = os.path.join(tmp, "btrfs-mnt")
+    os.mkdir(mnt)
+    script = ('set -e; mount -o loop "$IMG" "$MNT"; trap \'umount "$MNT"\' EXIT\n'
+              'for v in "$@"; do btrfs -q subvolume create "$MNT/$v"; done\n')
+    if default:
+        script += 'btrfs subvolume set-default "$MNT/$DEFAULT"\n'
+    subprocess.run(["unshare", "-m", "sh", "-c", script, "sh"] + subvols, check=True,
+                   env=dict(os.environ, IMG=img, MNT=mnt, DEFAULT=default or ""))
+
+
 @test
 def test_list_filesystems():
     need_program("sfdisk")
@@ -316,10 +328,11 @@ def test_list_filesystems():
                            "label: dos\n,40M,83\n,80M,5\n,20M,83\n,20M,42\n,30M,82\n,,83\n")
         sdb = os.path.join(d, "sdb.img")  # whole-disk xfs
         sdc = os.path.join(d, "sdc.img")  # whole-disk nothing
-        sdd = os.path.join(d, "sdd.img")  # whole-disk btrfs
+        sdd = os.path.join(d, "sdd.img")  # whole-disk btrfs with subvolumes
         for p, s in ((sdb, 400), (sdc, 16), (sdd, 200)):
             with open(p, "wb") as f:
                 f.truncate(s * MiB)
+        btrfs_with_subvolumes(sdd, d, ["sv1", "sv1/nested", "sv 2"], default="sv1")
         with gdtest.handle(images=[sda, sdb, sdc, sdd]) as g:
             assert g.list_partitions() == ["/dev/sda1", "/dev/sda2", "/dev/sda3", "/dev/sda4",
                                            "/dev/sda5", "/dev/sda6"]
@@ -327,7 +340,6 @@ def test_list_filesystems():
             g.mkfs("vfat", "/dev/sda4")  # inside an LDM partition: ignored
             g.mkswap("/dev/sda5")
             g.mkfs("xfs", "/dev/sdb")
-            g.mkfs("btrfs", "/dev/sdd")
             fs = g.list_filesystems()
             assert fs == {
                 "/dev/sda1": "ext4",
@@ -337,9 +349,14 @@ def test_list_filesystems():
                 "/dev/sdb": "xfs",
                 "/dev/sdc": "unknown",
                 "/dev/sdd": "btrfs",
+                # not sv1: it is the default subvolume, what /dev/sdd mounts
+                "btrfsvol:/dev/sdd/sv1/nested": "btrfs",
+                "btrfsvol:/dev/sdd/sv 2": "btrfs",
             }, fs
-            assert list(fs) == ["/dev/sdb", "/dev/sdc", "/dev/sdd", "/dev/sda1", "/dev/sda3",
-                                "/dev/sda5", "/dev/sda6"], list(fs)
+            assert list(fs)[:3] == ["/dev/sdb", "/dev/sdc", "/dev/sdd"], list(fs)
+            assert list(fs)[5:] == ["/dev/sda1", "/dev/sda3", "/dev/sda5", "/dev/sda6"], list(fs)
+            g.mount("btrfsvol:/dev/sdd/sv 2", "/")
+            g.umount_all()
             # A mounted filesystem is still listed, and listing does not
             # disturb mounts.
             g.mount("/dev/sdd", "/")
@@ -640,6 +657,25 @@ def test_swap_devices():
 
 
 @test
+def test_swap_left_on_is_turned_off_at_the_end():
+    before = swaps()
+    for autosync in (True, False):
+        with gdtest.handle(disks=[64, 32]) as g:
+            g.set_autosync(autosync)
+            gdtest.mkfs_mount(g, fstype="ext4")
+            put(g, "/swapfile", b"\0" * (8 * MiB))
+            g.mkswap_file("/swapfile")
+            g.swapon_file("/swapfile")
+            g.mkswap("/dev/sdb")
+            g.swapon_device("/dev/sdb")
+            assert swaps().count("\n") == before.count("\n") + 2
+            if autosync:
+                g.umount_all()  # the swap file does not keep / busy
+                assert g.mounts() == []
+        assert swaps() == before, autosync
+
+
+@test
 def test_swap_file():
     with gdtest.handle(disks=[64]) as g:
         gdtest.mkfs_mount(g, fstype="ext4")
@@ -785,9 +821,10 @@ def make_iso(d):
     with open(os.path.join(src, "hello.txt"), "w") as f:
         f.write("hello\n")
     iso = os.path.join(d, "test.iso")
+    # In a time zone 5:30 from UTC: the dates carry that offset.
     subprocess.run(["genisoimage", "-quiet", "-J", "-r", "-V", "MYVOLUME", "-publisher",
                     "Pub", "-p", "Preparer", "-A", "App", "-volset", "SET", "-o", iso, src],
-                   check=True)
+                   check=True, env=dict(os.environ, TZ="Asia/Kolkata"))
     return iso
 
 
@@ -804,6 +841,10 @@ def check_iso(info, iso):
     # genisoimage stamps the creation time as now, in local time with the
     # offset recorded: as seconds since the epoch it is close to now.
     assert abs(info["iso_volume_creation_t"] - time.time()) < 600, info
+    if os.path.exists("/usr/share/zoneinfo/Asia/Kolkata"):
+        with open(iso, "rb") as f:
+            f.seek(16 * 2048 + 813 + 16)
+            assert f.read(1) == bytes([22])  # +5:30 in 15-minute units
     assert info["iso_volume_modification_t"] == info["iso_volume_creation_t"]
     assert info["iso_volume_expiration_t"] == -1
     # The host's isoinfo agrees on the text fields.
