@@ -111,6 +111,71 @@ check_device (GdRequest *req, GPtrArray *out, const GdDevice *dev, gboolean is_p
     add_btrfs_subvolumes (req, out, dev);
 }
 
+/* The LV part of a device-mapper name "VG-LV" (dashes inside either name
+ * are doubled), or NULL. */
+static const char *
+dm_lv_name (const char *dmname)
+{
+  for (const char *p = dmname; *p; p++)
+    {
+      if (*p != '-')
+        continue;
+      if (p[1] == '-')
+        {
+          p++;
+          continue;
+        }
+      return p + 1;
+    }
+  return NULL;
+}
+
+/* Internal LVs that LVM hides (lvs shows them only with -a, in brackets):
+ * thin pool data and metadata, RAID and mirror legs, cache parts ... */
+static gboolean
+is_hidden_lv_name (const char *lv)
+{
+  static const char *const suffixes[] = { "_tdata",  "_tmeta",   "_rimage",  "_rmeta",
+                                          "_mimage", "_mlog",    "_pmspare", "_cdata",
+                                          "_cmeta",  "_corig",   "_cpool",   "_cvol",
+                                          "_vdata",  "_vorigin", "_wcorig",  NULL };
+  g_autofree char *name = g_strdup (lv);
+  /* "_rimage_0": drop the leg number. */
+  char *us = strrchr (name, '_');
+  if (us && us[1] && strspn (us + 1, "0123456789") == strlen (us + 1))
+    *us = '\0';
+  for (const char *const *sfx = suffixes; *sfx; sfx++)
+    if (g_str_has_suffix (name, *sfx))
+      return TRUE;
+  return FALSE;
+}
+
+/* Device-mapper devices that are not volumes a user would mount: LVM's
+ * hidden LVs, and the layers LVM puts under snapshots and thin pools,
+ * whose device-mapper UUID has a suffix after "LVM-" + VG UUID + LV UUID
+ * ("-real", "-cow", "-tpool", "-pool"). */
+static gboolean
+is_hidden_lvm_volume (const GdDevice *dev)
+{
+  const char *base = strrchr (dev->node, '/');
+  if (base == NULL || !g_str_has_prefix (base + 1, "dm-"))
+    return FALSE;
+  g_autofree char *uuid_path = g_strdup_printf ("/sys/block/%s/dm/uuid", base + 1);
+  g_autofree char *name_path = g_strdup_printf ("/sys/block/%s/dm/name", base + 1);
+  g_autofree char *uuid = NULL, *name = NULL;
+  if (!g_file_get_contents (uuid_path, &uuid, NULL, NULL) ||
+      !g_file_get_contents (name_path, &name, NULL, NULL))
+    return FALSE;
+  g_strchomp (uuid);
+  g_strchomp (name);
+  if (!g_str_has_prefix (uuid, "LVM-"))
+    return FALSE;
+  if (strlen (uuid) > 4 + 64)
+    return TRUE;
+  const char *lv = dm_lv_name (name);
+  return lv != NULL && is_hidden_lv_name (lv);
+}
+
 gboolean
 gd_do_list_filesystems (GdRequest *req, char ***ret, GError **error)
 {
@@ -141,7 +206,8 @@ gd_do_list_filesystems (GdRequest *req, char ***ret, GError **error)
   gd_fs_add_stacked_devices (req, stacked, "md");
   gd_fs_add_stacked_devices (req, stacked, "dm-");
   for (guint i = 0; i < stacked->len; i++)
-    check_device (req, out, stacked->pdata[i], FALSE);
+    if (!is_hidden_lvm_volume (stacked->pdata[i]))
+      check_device (req, out, stacked->pdata[i], FALSE);
 
   g_ptr_array_add (out, NULL);
   *ret = (char **) g_ptr_array_free (out, FALSE);
