@@ -198,6 +198,19 @@ set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **err
         }
       return gd_run (req, NULL, error, "fatlabel", "-i", node, serial, NULL);
     }
+  if (strcmp (type, "exfat") == 0 && gd_prog_exists ("exfatlabel"))
+    {
+      g_autofree char *serial =
+          random ? g_strdup_printf ("%08x", g_random_int ()) : fat_serial (uuid);
+      if (serial == NULL)
+        {
+          gd_error_errno (error, EINVAL, "%s: an exFAT volume serial is 8 hex digits (XXXX-XXXX)",
+                          uuid);
+          return FALSE;
+        }
+      g_autofree char *arg = g_strconcat ("0x", serial, NULL);
+      return gd_run (req, NULL, error, "exfatlabel", "-i", node, arg, NULL);
+    }
   if (strcmp (type, "ntfs") == 0)
     {
       if (random)

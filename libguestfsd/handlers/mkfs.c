@@ -1,7 +1,7 @@
 /* libguestfsd handlers: making filesystems (mkfs, mkfs_b).
  *
  * Each optional argument means what the API says whatever the tool calls
- * it: the block size is the cluster size for FAT (in sectors) and NTFS,
+ * it: the block size is the cluster size for FAT (in sectors), exFAT and NTFS,
  * and XFS spells it -b size=N.  Options a filesystem has no use for are
  * refused with EINVAL rather than passed on to fail obscurely.
  *
@@ -200,7 +200,7 @@ make_filesystem (GdRequest *req, const char *fstype, const GdDevice *device, con
           ADD ("-s");
           ADD ("%d", o->blocksize / ss);
         }
-      else if (ntfs)
+      else if (ntfs || strcmp (fstype, "exfat") == 0)
         {
           ADD ("-c");
           ADD ("%d", o->blocksize);
@@ -299,7 +299,7 @@ make_filesystem (GdRequest *req, const char *fstype, const GdDevice *device, con
     {
       if (!gd_fs_check_label (fstype, o->label, error))
         return FALSE;
-      if (fat || strcmp (fstype, "exfat") == 0)
+      if (fat)
         ADD ("-n");
       else if (f2fs)
         ADD ("-l");
