@@ -753,6 +753,33 @@ def test_xfs():
         gdtest.expect_error(g, g.xfs_info, "/")
 
 
+@test
+def test_xfs_repair_image_file():
+    need_program("mkfs.xfs", "mke2fs")
+    with gdtest.tmpdir() as d:
+        # An ext4 disk holding an XFS image file, made on the host (mke2fs -d
+        # copies the sparse image without writing its holes).
+        src = os.path.join(d, "src")
+        os.mkdir(src)
+        xfs_img = os.path.join(src, "x.img")
+        with open(xfs_img, "wb") as f:
+            f.truncate(310 * MiB)
+        subprocess.run(["mkfs.xfs", "-q", xfs_img], check=True)
+        disk = os.path.join(d, "disk.img")
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-d", src, disk, "400M"], check=True,
+                       stdout=subprocess.DEVNULL)
+        with gdtest.handle(images=[disk]) as g:
+            if not available(g, "xfs"):
+                skip("xfs group not available")
+            g.mount("/dev/sda", "/")
+            assert g.xfs_repair("/x.img", nomodify=True) == 0
+            assert g.xfs_repair("/x.img") == 0
+            g.mkdir("/d")
+            gdtest.expect_error(g, g.xfs_repair, "/d", errno=errno.EINVAL)
+            gdtest.expect_error(g, g.xfs_repair, "/nope", errno=errno.ENOENT)
+            gdtest.expect_error(g, g.xfs_repair, "/x.img", logdev="/dev/sdz", errno=errno.ENOENT)
+
+
 # ---- NTFS, F2FS, btrfs ---------------------------------------------------------
 
 @test
