@@ -270,6 +270,44 @@ gd_fs_mountpoint_of (const char *node)
   return NULL;
 }
 
+static gboolean
+is_active_swap (dev_t rdev)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/swaps", &text, NULL, NULL))
+    return FALSE;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit_set (*l, " \t", 2);
+      if (l == lines || f[0] == NULL || *f[0] == '\0')
+        continue;
+      g_autofree char *path = unmangle (f[0]);
+      struct stat st;
+      if (stat (path, &st) == 0 && S_ISBLK (st.st_mode) && st.st_rdev == rdev)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+gd_fs_check_unused (const GdDevice *dev, GError **error)
+{
+  g_autofree char *mp = gd_fs_mountpoint_of (dev->node);
+  if (mp != NULL)
+    {
+      gd_error_errno (error, EBUSY, "%s: device is mounted", dev->guest);
+      return FALSE;
+    }
+  struct stat st;
+  if (stat (dev->node, &st) == 0 && S_ISBLK (st.st_mode) && is_active_swap (st.st_rdev))
+    {
+      gd_error_errno (error, EBUSY, "%s: device is in use as swap", dev->guest);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 gd_fs_temp_mount (GdRequest *req, const char *node, const char *fstype, const char *options,
                   GError **error)

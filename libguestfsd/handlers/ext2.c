@@ -352,7 +352,7 @@ static gboolean
 make_journal (GdRequest *req, int blocksize, const char *label, const char *uuid,
               const GdDevice *device, GError **error)
 {
-  if (!check_blocksize (blocksize, error))
+  if (!check_blocksize (blocksize, error) || !gd_fs_check_unused (device, error))
     return FALSE;
   if (label && !check_ext_label (label, error))
     return FALSE;
@@ -402,7 +402,8 @@ static gboolean
 make_with_journal (GdRequest *req, const char *fstype, int blocksize, const GdDevice *device,
                    const char *journal_node, GError **error)
 {
-  if (!check_ext_fstype (fstype, error) || !check_blocksize (blocksize, error))
+  if (!check_ext_fstype (fstype, error) || !check_blocksize (blocksize, error) ||
+      !gd_fs_check_unused (device, error))
     return FALSE;
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   ADD ("mke2fs");
@@ -461,6 +462,8 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
   g_autoptr (GPtrArray) features = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) extended = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *journal_node = NULL;
+  if (!gd_fs_check_unused (device, error))
+    return FALSE;
   ADD ("mke2fs");
 
   /* Numeric options: name, value, option letter; all must be positive. */

@@ -48,6 +48,10 @@ char *gd_fs_devno_node (dev_t devno);
  * NULL when node is not mounted. */
 char *gd_fs_mountpoint_of (const char *node);
 
+/* EBUSY when the device is mounted or swapped on: making a filesystem
+ * there would destroy what is in use. */
+gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
+
 /* Label length rules per filesystem type (set_label, mkfs, mkswap).
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);

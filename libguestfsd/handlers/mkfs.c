@@ -136,6 +136,8 @@ make_filesystem (GdRequest *req, const char *fstype, const GdDevice *device, con
       gd_error_errno (error, EINVAL, "%s: invalid filesystem type", fstype);
       return FALSE;
     }
+  if (!gd_fs_check_unused (device, error))
+    return FALSE;
   if (strcmp (fstype, "swap") == 0)
     return make_swap (req, device, o, error);
 

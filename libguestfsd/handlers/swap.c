@@ -22,8 +22,11 @@
 #include "fs-util.h"
 
 static gboolean
-make_swap (GdRequest *req, const char *node, const char *label, const char *uuid, GError **error)
+make_swap (GdRequest *req, const GdDevice *device, const char *label, const char *uuid,
+           GError **error)
 {
+  if (!gd_fs_check_unused (device, error))
+    return FALSE;
   if (label && !gd_fs_check_label ("swap", label, error))
     return FALSE;
   if (uuid && !g_uuid_string_is_valid (uuid))
@@ -45,7 +48,7 @@ make_swap (GdRequest *req, const char *node, const char *label, const char *uuid
       argv[n++] = "-U";
       argv[n++] = uuid;
     }
-  argv[n++] = node;
+  argv[n++] = device->node;
   argv[n] = NULL;
   return gd_runv (req, argv, GD_RUN_DEFAULT, NULL, error);
 }
@@ -54,7 +57,7 @@ gboolean
 gd_do_mkswap (GdRequest *req, const GdDevice *device, const char *label, const char *uuid,
               GError **error)
 {
-  return make_swap (req, device->node,
+  return make_swap (req, device,
                     gd_request_has_optarg (req, GD_MKSWAP_LABEL_BITMASK) ? label : NULL,
                     gd_request_has_optarg (req, GD_MKSWAP_UUID_BITMASK) ? uuid : NULL, error);
 }
@@ -62,13 +65,13 @@ gd_do_mkswap (GdRequest *req, const GdDevice *device, const char *label, const c
 gboolean
 gd_do_mkswap_L (GdRequest *req, const char *label, const GdDevice *device, GError **error)
 {
-  return make_swap (req, device->node, label, NULL, error);
+  return make_swap (req, device, label, NULL, error);
 }
 
 gboolean
 gd_do_mkswap_U (GdRequest *req, const char *uuid, const GdDevice *device, GError **error)
 {
-  return make_swap (req, device->node, NULL, uuid, error);
+  return make_swap (req, device, NULL, uuid, error);
 }
 
 /* A confined O_PATH fd on a regular guest file. */

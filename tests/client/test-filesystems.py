@@ -191,8 +191,24 @@ def test_mkfs_errors():
                             errno=errno.EINVAL, match="12 bytes")
         gdtest.expect_error(g, g.mkfs, "swap", "/dev/sda1", blocksize=4096,
                             errno=errno.EINVAL)
-        # The tool's own complaint comes back too (XFS needs 300 MB).
-        gdtest.expect_error(g, g.mkfs, "xfs", "/dev/sda1", match="xfs")
+        # The tool's own complaint comes back too (XFS needs 300 MB), with
+        # the client's device names.
+        msg = gdtest.expect_error(g, g.mkfs, "xfs", "/dev/sda1", match="xfs")
+        assert "/dev/loop" not in msg, msg
+        # Not on a device in use.
+        g.mkfs("ext4", "/dev/sda1")
+        g.mount("/dev/sda1", "/")
+        for fn, args in ((g.mkfs, ("vfat", "/dev/sda1")), (g.mkswap, ("/dev/sda1",)),
+                         (g.mke2fs, ("/dev/sda1",)), (g.mke2journal, (4096, "/dev/sda1"))):
+            gdtest.expect_error(g, fn, *args, errno=errno.EBUSY,
+                                match="/dev/sda1: device is mounted")
+        g.umount_all()
+        g.mkswap("/dev/sda1")
+        g.swapon_device("/dev/sda1")
+        try:
+            gdtest.expect_error(g, g.mkfs, "ext4", "/dev/sda1", errno=errno.EBUSY, match="swap")
+        finally:
+            g.swapoff_device("/dev/sda1")
         g.ping_daemon()
 
 
