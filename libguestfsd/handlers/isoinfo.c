@@ -31,10 +31,14 @@ text_field (const guint8 *pvd, size_t off, size_t len)
   while (n > 0 && (pvd[off + n - 1] == ' ' || pvd[off + n - 1] == '\0'))
     n--;
   char *s = g_strndup ((const char *) pvd + off, n);
-  /* The XDR string must be text: replace what is not printable ASCII. */
+  /* Control characters, and bytes that are not UTF-8, become '?'. */
   for (char *p = s; *p; p++)
-    if ((guint8) *p < 0x20 || (guint8) *p > 0x7e)
+    if ((guint8) *p < 0x20 || *p == 0x7f)
       *p = '?';
+  if (!g_utf8_validate (s, -1, NULL))
+    for (char *p = s; *p; p++)
+      if ((guint8) *p >= 0x80)
+        *p = '?';
   return s;
 }
 
