@@ -5,11 +5,14 @@
  * Built as a libFuzzer target with -Dfuzzing=true (clang), and always as
  * fuzz-replay, which runs the seed corpus in 'meson test'.
  *
- * The daemon serves an empty temporary sysroot and no drives, so Device
- * and Pathname arguments are refused before any handler runs.  Some
- * procedures need neither (lvm_remove_all, and in time debug sh ...) and
- * would act on the host: inputs that reach a procedure with a handler
- * that is not on the list below are skipped.
+ * The daemon serves no drives, so Device arguments are refused before
+ * any handler runs.  In a private mount namespace (root) the sysroot is a
+ * fresh small tmpfs for each input, so that the Pathname handlers of the
+ * list below really run, confined to it; elsewhere it is an empty
+ * directory and they are refused too.  Some procedures need neither
+ * (lvm_remove_all, and in time debug sh ...) and would act on the host:
+ * inputs that reach a procedure with a handler that is not on the list
+ * are skipped.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -62,6 +65,7 @@ static const char *const safe_procedures[] = {
   "ping_daemon",
   "rm",
   "touch",
+  "umount_all",
   "upload",
   NULL,
 };
@@ -69,6 +73,7 @@ static const char *const safe_procedures[] = {
 static GdConfig config;
 static char *tmpdir;
 static GHashTable *safe_set;
+static gboolean use_tmpfs;
 
 static void
 cleanup (void)
@@ -76,6 +81,8 @@ cleanup (void)
   if (tmpdir)
     {
       g_autofree char *sysroot = g_build_filename (tmpdir, "sysroot", NULL);
+      while (use_tmpfs && umount2 (sysroot, UMOUNT_NOFOLLOW) == 0)
+        ;
       rmdir (sysroot);
       rmdir (tmpdir);
     }
@@ -88,9 +95,8 @@ init_once (void)
   if (done)
     return;
   done = TRUE;
-  /* Nothing should be mounted, but if it were it stays here. */
-  if (unshare (CLONE_NEWNS) == 0)
-    mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+  /* Mounts (ours, and any the daemon makes) stay in this process. */
+  use_tmpfs = unshare (CLONE_NEWNS) == 0 && mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
   tmpdir = g_dir_make_tmp ("gdfuzz-XXXXXX", NULL);
   g_assert (tmpdir != NULL);
   char *sysroot = g_build_filename (tmpdir, "sysroot", NULL);
@@ -201,6 +207,14 @@ fuzz_serve (const guint8 *data, size_t size)
   Feeder f = { .fd = sv[1], .data = data, .size = size };
   GThread *th = g_thread_new ("feeder", feeder, &f);
 
+  if (use_tmpfs)
+    {
+      while (umount2 (config.sysroot, UMOUNT_NOFOLLOW) == 0)
+        ;
+      if (mount ("gdfuzz", config.sysroot, "tmpfs", MS_NOSUID | MS_NODEV,
+                 "size=8m,nr_inodes=1024") < 0)
+        g_error ("mount tmpfs on %s: %s", config.sysroot, g_strerror (errno));
+    }
   GdConnection *conn = gd_connection_new (&config, sv[0]);
   GError *error = NULL;
   gd_connection_serve (conn, &error);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Writes the fuzz target's seed corpus: client byte streams, valid and
 # malformed, each starting from a fresh connection.  The files are checked
-# in (tests/fuzz/corpus/); rerun this after changing it:
+# in (tests/fuzz/corpus/, next to the fz-* inputs the fuzzer found); rerun
+# this after changing it:
 #
 #   tests/fuzz/make-corpus.py tests/fuzz/corpus
 #
@@ -105,6 +106,17 @@ SEEDS = {
     "download-no-root": call("download", string("/file")) + ping(),
     "download-cancel": call("download", string("/dev/sda")) + u32(CANCEL) + ping(),
     "ls0": call("ls0", string("/")) + ping(),
+    # With the fuzzer's tmpfs sysroot, these run their handlers.
+    "files-session": (call("mkdir", string("/d")) + call("touch", string("/d/f")) +
+                      call("is_dir", string("/d") + u32(0)) +
+                      call("is_file", string("/d/f") + u32(1), optargs=1) +
+                      call("exists", string("/d/../d/f")) + call("ls0", string("/d")) +
+                      call("rm", string("/d/f")) + ping()),
+    "upload-download": (call("upload", string("/up"), hint=20) + chunk(b"x" * 20) + chunk() +
+                        call("download", string("/up")) + ping()),
+    "upload-dir": call("upload", string("/")) + chunk(b"abc") + chunk() + ping(),
+    "internal-write-read": (call("internal_write", string("/w") + string(b"hello")) +
+                            call("download", string("/w")) + call("umount_all") + ping()),
     # Header errors.
     "wrong-program": message(header(P["ping_daemon"], prog=0x2000F5F6)) + ping(),
     "wrong-version": message(header(P["ping_daemon"], vers=3)) + ping(),
