@@ -134,9 +134,15 @@ gd_open_parent (GdRequest *req, const char *path, char **name, GError **error)
         *name = g_strdup (".");
       return fd;
     }
-  int fd = gd_open (req, dir, O_PATH | O_DIRECTORY, 0, error);
+  g_autoptr (GError) local = NULL;
+  int fd = gd_open (req, dir, O_PATH | O_DIRECTORY, 0, &local);
   if (fd < 0)
-    return -1;
+    {
+      /* Name what the client asked for, not its parent. */
+      int err = gd_error_get_errno (local);
+      gd_error_errno (error, err, "%s: %s", path, g_strerror (err));
+      return -1;
+    }
   *name = g_strdup (base);
   return fd;
 }
