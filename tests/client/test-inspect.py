@@ -413,6 +413,46 @@ def test_old_release_files():
                 assert got == (distro, major, minor, mgmt), (files, got)
 
 
+@test
+def test_btrfs_subvolumes():
+    # A Fedora-style btrfs: the system in subvolume "root", /home in
+    # subvolume "home", and a snapshot of root that is not a second system.
+    if not gdtest.have_program("mkfs.btrfs") or not gdtest.have_program("unshare"):
+        gdtest.skip("mkfs.btrfs and unshare are needed to build the image")
+    with gdtest.tmpdir() as d:
+        tree = os.path.join(d, "tree")
+        os.makedirs(tree)
+        put(tree, "etc/os-release", "ID=fedora\nVERSION_ID=39\n")
+        put(tree, "etc/fstab", "UUID=%s / btrfs subvol=root 0 0\n"
+            "UUID=%s /home btrfs subvol=/home 0 0\n" % (ROOT_UUID, ROOT_UUID))
+        host_binary(tree, "usr/bin/ls")
+        link(tree, "bin", "usr/bin")
+        os.makedirs(os.path.join(tree, "home"))
+        img = os.path.join(d, "btrfs.img")
+        with open(img, "wb") as f:
+            f.truncate(256 * MiB)
+        run("mkfs.btrfs", "-q", "-U", ROOT_UUID, img)
+        mnt = os.path.join(d, "mnt")
+        os.makedirs(mnt)
+        # Built in a private mount namespace, on a loop device over our
+        # own image that goes away with the mount.
+        script = (f"mount -o loop {img} {mnt} && btrfs -q subvolume create {mnt}/root && "
+                  f"cp -a {tree}/. {mnt}/root/ && btrfs -q subvolume create {mnt}/home && "
+                  f"mkdir {mnt}/.snapshots && "
+                  f"btrfs -q subvolume snapshot -r {mnt}/root {mnt}/.snapshots/1; "
+                  f"r=$?; umount {mnt}; exit $r")
+        run("unshare", "-m", "sh", "-c", script)
+        with gdtest.handle(readonly_images=[img]) as g:
+            roots = g.inspect_os()
+            assert roots == ["btrfsvol:/dev/sda/root"], roots
+            r = roots[0]
+            assert g.inspect_get_distro(r) == "fedora"
+            assert g.inspect_get_major_version(r) == 39
+            assert g.inspect_get_arch(r) == HOST_ARCH
+            assert g.inspect_get_mountpoints(r) == {"/": r, "/home": "btrfsvol:/dev/sda/home"}
+            assert g.mounts() == []
+
+
 # ---- a hostile guest -----------------------------------------------------------
 
 @test
@@ -462,6 +502,48 @@ def test_garbage_filesystems():
             assert g.inspect_get_distro("/dev/sdb") == "unknown"
             assert g.inspect_get_hostname("/dev/sdb") == "unknown"
             assert g.inspect_get_arch("/dev/sdb") == "unknown"
+
+
+@test
+def test_hostile_databases():
+    # A garbage rpm database is an error, not a crash; a database that is
+    # a symlink to a host file is resolved inside the guest (no database);
+    # garbage registry hives leave a Windows guest with unknown details.
+    with gdtest.tmpdir() as d:
+        def rpm_garbage(r):
+            put(r, "etc/os-release", "ID=fedora\nVERSION_ID=38\n")
+            put(r, "etc/fstab", "")
+            put(r, "var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0" + os.urandom(8192))
+
+        def rpm_symlink(r):
+            put(r, "etc/os-release", "ID=rocky\nVERSION_ID=9.2\n")
+            put(r, "etc/fstab", "")
+            link(r, "var/lib/rpm/rpmdb.sqlite", "/../../../etc/shadow")
+            link(r, "usr/lib/sysimage/rpm", "/var/lib/rpm")
+
+        def windows_garbage(r):
+            put(r, "Windows/System32/config/SOFTWARE", b"regf" + os.urandom(8192))
+            put(r, "Windows/System32/config/SYSTEM", b"")
+        imgs = [ext4(os.path.join(d, f"h{i}.img"), 8, f)
+                for i, f in enumerate((rpm_garbage, rpm_symlink, windows_garbage))]
+        with gdtest.handle(readonly_images=imgs) as g:
+            assert g.inspect_os() == ["/dev/sda", "/dev/sdb", "/dev/sdc"]
+            g.mount_ro("/dev/sda", "/")
+            gdtest.expect_error(g, g.inspect_list_applications2, "/dev/sda",
+                                match="rpm database")
+            g.umount_all()
+            g.mount_ro("/dev/sdb", "/")
+            assert g.inspect_get_package_format("/dev/sdb") == "rpm"
+            assert g.inspect_list_applications2("/dev/sdb") == []
+            g.umount_all()
+            w = "/dev/sdc"
+            assert g.inspect_get_type(w) == "windows"
+            assert g.inspect_get_product_name(w) == "unknown"
+            assert g.inspect_get_hostname(w) == "unknown"
+            assert g.inspect_get_windows_systemroot(w) == "/Windows"
+            assert g.inspect_get_windows_system_hive(w) == "/Windows/System32/config/SYSTEM"
+            gdtest.expect_error(g, g.inspect_get_windows_current_control_set, w, errno=22)
+            assert g.inspect_get_drive_mappings(w) == {}
 
 
 # ---- Windows and DOS -----------------------------------------------------------
