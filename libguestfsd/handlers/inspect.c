@@ -274,6 +274,11 @@ gd_inspect_mount (GdInspectCtx *ctx, const char *mountable, const char *mountpoi
     .volume = vol,
   };
   g_autoptr (GError) local = NULL;
+  /* Linux's ufs driver needs to be told which UFS; the BSDs of today use
+   * UFS2. */
+  if (c->type && strcmp (c->type, "ufs") == 0 &&
+      gd_do_mount_options (ctx->req, "ro,ufstype=ufs2", &m, mountpoint, NULL))
+    return TRUE;
   if (gd_do_mount_ro (ctx->req, &m, mountpoint, &local))
     return TRUE;
   /* A journal that needs replaying cannot be replayed on a read-only
