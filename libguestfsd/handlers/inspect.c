@@ -438,6 +438,13 @@ gd_do_inspect_os (GdRequest *req, char ***ret, GError **error)
   GdConnection *conn = gd_request_connection (req);
   /* Results of an earlier inspection are gone whatever happens now. */
   gd_conn_set_data (conn, INSPECT_KEY, NULL, NULL);
+  /* In live mode the sysroot is the running system's root: mounting each
+   * filesystem there would cover it, and nothing may be unmounted. */
+  if (gd_conn_live (conn))
+    {
+      gd_error_errno (error, ENOTSUP, "inspection is not available in live mode");
+      return FALSE;
+    }
   if (!gd_do_umount_all (req, error))
     return FALSE;
 
