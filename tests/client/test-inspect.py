@@ -414,6 +414,46 @@ def test_old_release_files():
 
 
 @test
+def test_bsd_hurd_minix():
+    cases = [
+        ({"etc/fstab": "/dev/vtbd0p2 / ufs rw 1 1\n/dev/vtbd0p3 none swap sw 0 0\n",
+          "bin/freebsd-version": '#!/bin/sh\nUSERLAND_VERSION="13.2-RELEASE-p4"\n',
+          "etc/rc.conf": 'hostname="bsd.example.org"\nsshd_enable="YES"\n'},
+         ("freebsd", "freebsd", 13, 2, "FreeBSD 13.2-RELEASE-p4", "bsd.example.org")),
+        ({"etc/fstab": "/dev/wd0a / ffs rw 1 1\n", "netbsd": "kernel",
+          "etc/release": "NetBSD 9.3 (GENERIC) #0: Thu Aug  4 15:30:37 UTC 2022\n",
+          "etc/myname": "nb\n"},
+         ("netbsd", "netbsd", 9, 3, "NetBSD 9.3", "nb")),
+        ({"etc/fstab": "/dev/sd0a / ffs rw 1 1\n", "bsd": "kernel",
+          "etc/motd": "OpenBSD 7.3 (GENERIC) #1072: Sat Mar 25 10:33:04 MDT 2023\n",
+          "etc/myname": "ob.example.org\n"},
+         ("openbsd", "openbsd", 7, 3, "OpenBSD 7.3", "ob.example.org")),
+        ({"etc/os-release": 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Hurd 12"\n',
+          "hurd/init": "", "etc/hostname": "hurd\n"},
+         ("hurd", "debian", 12, 0, "Debian GNU/Hurd 12", "hurd")),
+        ({"etc/fstab": "/dev/c0d0p0s0 / mfs rw 0 1\n", "etc/version": "3.3.0\n",
+          "boot/minix/3.3.0/kernel": ""},
+         ("minix", "unknown", 3, 3, "MINIX 3.3.0", "unknown")),
+    ]
+    with gdtest.tmpdir() as d:
+        imgs = []
+        for i, (files, _) in enumerate(cases):
+            def populate(r, files=files):
+                for k, v in files.items():
+                    put(r, k, v)
+            imgs.append(ext4(os.path.join(d, f"bsd{i}.img"), 8, populate))
+        with gdtest.handle(readonly_images=imgs) as g:
+            roots = g.inspect_os()
+            assert len(roots) == len(cases), roots
+            for root, (_, want) in zip(roots, cases):
+                got = (g.inspect_get_type(root), g.inspect_get_distro(root),
+                       g.inspect_get_major_version(root), g.inspect_get_minor_version(root),
+                       g.inspect_get_product_name(root), g.inspect_get_hostname(root))
+                assert got == want, got
+            assert g.inspect_get_package_format(roots[1]) == "pkgsrc"
+
+
+@test
 def test_btrfs_subvolumes():
     # A Fedora-style btrfs: the system in subvolume "root", /home in
     # subvolume "home", and a snapshot of root that is not a second system.
