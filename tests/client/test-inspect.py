@@ -18,10 +18,8 @@ import xml.etree.ElementTree as ET
 import gdtest
 from gdtest import MiB, test
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-MINIMAL_HIVE = os.path.join(gdtest.SRCDIR, "tests", "data", "minimal")
-if not os.path.exists(MINIMAL_HIVE):
-    MINIMAL_HIVE = "/work/shared/reference/test-data/files/minimal"
+# An empty registry hive (libguestfs's test data) to merge keys into.
+MINIMAL_HIVE = os.path.join(gdtest.SRCDIR, "tests", "data", "files", "minimal")
 
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "aarch64", "i686": "i386"}.get(
     platform.machine(), platform.machine())
