@@ -248,6 +248,13 @@ copy_in (GdRequest *req, const char *path, int dfd, const char *name, GError **e
       close (in);
       return TRUE;
     }
+  /* Real databases are a few hundred MiB at most. */
+  if (st.st_size > (off_t) 4 << 30)
+    {
+      close (in);
+      gd_error_errno (error, EFBIG, "%s: too large for an rpm database", path);
+      return FALSE;
+    }
   int out = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   gboolean ok = out >= 0;
   char buf[65536];
