@@ -5,7 +5,8 @@ export DEBIAN_FRONTEND=noninteractive
 # Build.
 BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
   libglib2.0-dev gobject-introspection libgirepository1.0-dev libblkid-dev
-  libarchive-dev libacl1-dev libcap-dev libmagic-dev libhivex-dev librpm-dev"
+  libarchive-dev libacl1-dev libcap-dev libmagic-dev libhivex-dev librpm-dev
+  libtsk-dev"
 # The real libguestfs client and the qemu it probes.
 CLIENT="libguestfs0 guestfish python3-guestfs libguestfs-tools qemu-system-x86
   qemu-utils"
