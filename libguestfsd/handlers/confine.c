@@ -394,11 +394,11 @@ gdc_abort (GdcChild *child)
 }
 
 gboolean
-gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data, int keep_fd, gboolean pulse,
-         GByteArray **out, gsize max_out, GError **error)
+gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data, int keep_fd, int stdin_fd,
+         gboolean pulse, GByteArray **out, gsize max_out, GError **error)
 {
   GdcChild child;
-  if (!gdc_spawn (req, what, func, data, GDC_STDOUT_PIPE, keep_fd, -1, -1, &child, error))
+  if (!gdc_spawn (req, what, func, data, GDC_STDOUT_PIPE, keep_fd, stdin_fd, -1, &child, error))
     return FALSE;
   g_autoptr (GByteArray) buf = g_byte_array_new ();
   gboolean too_big = FALSE;

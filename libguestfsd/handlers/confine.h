@@ -71,11 +71,12 @@ gboolean gdc_wait (GdcChild *child, GError **error);
 /* Error paths: kills the child, reaps it, frees everything. */
 void gdc_abort (GdcChild *child);
 
-/* Runs func confined and collects its stdout (into *out when out is not
- * NULL, at most max_out bytes: more is an error), sending pulse progress
- * while it runs when pulse is TRUE. */
+/* Runs func confined with stdin_fd (-1: /dev/null) as its stdin and
+ * collects its stdout (into *out when out is not NULL, at most max_out
+ * bytes: more is EFBIG), sending pulse progress while it runs when pulse
+ * is TRUE. */
 gboolean gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data, int keep_fd,
-                  gboolean pulse, GByteArray **out, gsize max_out, GError **error);
+                  int stdin_fd, gboolean pulse, GByteArray **out, gsize max_out, GError **error);
 
 /* Sends a FileIn stream to fd (a socket: a reader that went away gives
  * EPIPE, never SIGPIPE). */

@@ -614,7 +614,7 @@ copy (GdRequest *req, CopyMode mode, const char *src, const char *dest, GError *
 {
   Copy c = { .mode = mode, .src = src, .dest = dest, .preserve = mode == COPY_A };
   static const char *const names[] = { "cp", "cp -r", "cp -a", "mv" };
-  return gdc_run (req, names[mode], copy_child, &c, -1, TRUE, NULL, 0, error);
+  return gdc_run (req, names[mode], copy_child, &c, -1, -1, TRUE, NULL, 0, error);
 }
 
 gboolean
