@@ -156,7 +156,8 @@ static const char *const errno_names[] = {
   E (ENOPROTOOPT),
   E (EPROTONOSUPPORT),
   E (ESOCKTNOSUPPORT),
-  E (EOPNOTSUPP),
+  /* Same value as EOPNOTSUPP on Linux; the client knows this name only. */
+  E (ENOTSUP),
   E (EPFNOSUPPORT),
   E (EAFNOSUPPORT),
   E (EADDRINUSE),
