@@ -209,7 +209,7 @@ run_in_guest (GdRequest *req, const char *const *argv, char **ret, GError **erro
   if (status != 0)
     {
       /* The message is what the command said on stderr. */
-      if (*err)
+      if (*gd_chomp (err))
         gd_error (error, "%s", err);
       else if (status == 127 || status == 126)
         gd_error_errno (error, status == 127 ? ENOENT : EACCES,

@@ -291,14 +291,14 @@ arch_child (gpointer p)
   archive_read_support_format_raw (a);
   gdc_read_support_native_filters (a);
   if (archive_read_open_fd (a, 0, 65536) != ARCHIVE_OK)
-    return gdc_fail (0, "%s: %s", path, archive_error_string (a));
+    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
   g_autofree guint8 *buf = g_malloc (HEADER_SIZE);
   struct archive_entry *e;
   int r = archive_read_next_header (a, &e);
   if (r == ARCHIVE_EOF)
-    return gdc_fail (0, "%s: empty file: unknown architecture", path);
+    return gdc_fail (0, "%s: unknown architecture: empty file", path);
   if (r < ARCHIVE_WARN)
-    return gdc_fail (0, "%s: %s", path, archive_error_string (a));
+    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
 
   const char *why = NULL;
   const char *arch = NULL;

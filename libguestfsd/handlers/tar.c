@@ -84,6 +84,14 @@ filter_xattrs (struct archive_entry *e, gboolean xattrs, gboolean selinux, gbool
   g_ptr_array_unref (values);
 }
 
+/* A member name for a message: very deep paths keep their end. */
+static const char *
+shown (const char *name)
+{
+  size_t len = strlen (name);
+  return len > 400 ? name + len - 400 : name;
+}
+
 static gboolean
 check_compress (const char *compress, const GdcFilter **filter, GError **error)
 {
@@ -258,8 +266,8 @@ tar_in_child (gpointer p)
         }
       if (via)
         {
-          gdc_note (ELOOP, "%s: cannot extract through the symlink %s made by this archive", orig,
-                    via);
+          gdc_note (ELOOP, "%s: cannot extract through the symlink %s made by this archive",
+                    shown (orig), shown (via));
           continue;
         }
 
@@ -270,7 +278,7 @@ tar_in_child (gpointer p)
       r = archive_write_header (out, e);
       if (r < ARCHIVE_OK)
         {
-          gdc_note (archive_errno (out), "%s: %s", orig, archive_error_string (out));
+          gdc_note (archive_errno (out), "%s: %s", shown (orig), archive_error_string (out));
           if (r == ARCHIVE_FATAL)
             {
               fatal = TRUE;
@@ -285,7 +293,7 @@ tar_in_child (gpointer p)
           while ((r = archive_read_data_block (in, &buf, &size, &offset)) == ARCHIVE_OK)
             if (archive_write_data_block (out, buf, size, offset) < ARCHIVE_OK)
               {
-                gdc_note (archive_errno (out), "%s: %s", orig, archive_error_string (out));
+                gdc_note (archive_errno (out), "%s: %s", shown (orig), archive_error_string (out));
                 break;
               }
           if (r < ARCHIVE_WARN && r != ARCHIVE_OK)
@@ -297,7 +305,7 @@ tar_in_child (gpointer p)
         }
       r = archive_write_finish_entry (out);
       if (r < ARCHIVE_OK)
-        gdc_note (archive_errno (out), "%s: %s", orig, archive_error_string (out));
+        gdc_note (archive_errno (out), "%s: %s", shown (orig), archive_error_string (out));
 
       if (archive_entry_filetype (e) == AE_IFLNK)
         g_hash_table_insert (links, g_strdup (norm), g_strdup (orig));
