@@ -541,6 +541,10 @@ tar_out_child (gpointer p)
   archive_write_set_format_pax_restricted (w);
   if (t->filter && gdc_filter_write_add (w, t->filter) != ARCHIVE_OK)
     return gdc_fail (0, "%s", archive_error_string (w));
+  /* Like tar piping into a compressor: the tar stream is padded to its
+   * 10 KiB record, the compressed stream is not padded at all. */
+  if (t->filter)
+    archive_write_set_bytes_in_last_block (w, 1);
   if (archive_write_open_fd (w, 1) != ARCHIVE_OK)
     return gdc_fail (archive_errno (w), "%s", archive_error_string (w));
 
@@ -602,7 +606,9 @@ tar_out_child (gpointer p)
       if (e == NULL)
         continue;
       r = archive_write_header (w, e);
-      if (r < ARCHIVE_OK)
+      /* ARCHIVE_WARN: a name that is not UTF-8 in the C locale (guest
+       * names are bytes) is stored as it is, marked hdrcharset=BINARY. */
+      if (r < ARCHIVE_WARN)
         {
           gdc_note (archive_errno (w), "%s: %s", archive_entry_pathname (e),
                     archive_error_string (w));

@@ -123,7 +123,8 @@ def tar_out_members(g, directory, **opts):
             raw = f.read()
     with tarfile.open(fileobj=io.BytesIO(raw)) as t:
         members = {m.name: m for m in t.getmembers()}
-        contents = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isreg()}
+        contents = {m.name: t.extractfile(m).read() for m in t.getmembers()
+                    if m.isreg() or m.islnk()}
     return members, contents, raw
 
 
