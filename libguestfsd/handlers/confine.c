@@ -548,6 +548,55 @@ gdc_prog_wait (GdcProg *prog, GError **error)
   return ok;
 }
 
+gboolean
+gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize max, char **out,
+                  char **err, int *status, GError **error)
+{
+  int p[2];
+  if (!gdc_pipe (p, error))
+    return FALSE;
+  GdcProg prog;
+  gboolean started = gdc_prog_start (req, argv, stdin_fd, p[1], &prog, error);
+  close (p[1]);
+  if (!started)
+    {
+      close (p[0]);
+      return FALSE;
+    }
+  g_autoptr (GString) buf = g_string_new (NULL);
+  gboolean too_big = FALSE;
+  char tmp[65536];
+  for (;;)
+    {
+      ssize_t n = read (p[0], tmp, sizeof tmp);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      if (buf->len + (gsize) n > max)
+        {
+          too_big = TRUE;
+          break;
+        }
+      g_string_append_len (buf, tmp, n);
+    }
+  close (p[0]);
+  if (too_big)
+    {
+      gd_error_errno (error, EFBIG, "%s: the result is larger than the protocol allows (%zu bytes)",
+                      argv[0], (size_t) max);
+      gdc_prog_abort (&prog);
+      return FALSE;
+    }
+  int st = wait_status (prog.pid);
+  prog.pid = -1;
+  *status = WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+  *err = read_memfd (prog.err);
+  gdc_prog_abort (&prog);
+  *out = g_string_free (g_steal_pointer (&buf), FALSE);
+  return TRUE;
+}
+
 void
 gdc_prog_abort (GdcProg *prog)
 {

@@ -110,6 +110,15 @@ int gdc_open_file (GdRequest *req, const char *path, struct stat *st, GError **e
  * with mode & ~umask, and refuses to open anything else. */
 int gdc_create_file (GdRequest *req, const char *path, mode_t mode, GError **error);
 
+/* Runs a host program reading stdin_fd, and returns its stdout (at most
+ * max bytes: a program that says more is killed, EFBIG), its stderr and
+ * its exit status (-1 when killed by a signal).  Only failing to run it is
+ * an error. */
+gboolean gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize max,
+                           char **out, char **err, int *status, GError **error);
+/* What a reply can carry, about: the protocol's message limit. */
+#define GDC_MAX_RESULT (4 * 1024 * 1024)
+
 /* A pipe with both ends O_CLOEXEC. */
 gboolean gdc_pipe (int fds[2], GError **error);
 

@@ -30,10 +30,17 @@ static gboolean
 run_file (GdRequest *req, const char *flags, int fd, char **ret, GError **error)
 {
   const char *argv[] = { "file", flags, "-", NULL };
-  GdRunOpts opts = { .argv = argv, .stdin_fd = fd, .stdout_fd = -1 };
   char *out = NULL;
-  if (!gd_run_full (req, &opts, &out, NULL, NULL, error))
+  g_autofree char *err = NULL;
+  int status;
+  if (!gdc_prog_capture (req, argv, fd, 65536, &out, &err, &status, error))
     return FALSE;
+  if (status != 0)
+    {
+      gd_error (error, "file: %s", *gd_chomp (err) ? err : "failed");
+      g_free (out);
+      return FALSE;
+    }
   *ret = gd_chomp (out);
   return TRUE;
 }

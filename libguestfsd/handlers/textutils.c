@@ -26,11 +26,19 @@ run_on_file (GdRequest *req, const char *path, const char *const *argv, GError *
   int fd = gdc_open_file (req, path, NULL, error);
   if (fd < 0)
     return NULL;
-  GdRunOpts opts = { .argv = argv, .stdin_fd = fd, .stdout_fd = -1 };
   char *out = NULL;
-  gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
+  g_autofree char *err = NULL;
+  int status;
+  gboolean ok = gdc_prog_capture (req, argv, fd, GDC_MAX_RESULT, &out, &err, &status, error);
   close (fd);
-  return ok ? out : NULL;
+  if (ok && status != 0)
+    {
+      gd_error (error, "%s: %s", path, *gd_chomp (err) ? err : "the program failed");
+      ok = FALSE;
+    }
+  if (!ok)
+    g_clear_pointer (&out, g_free);
+  return out;
 }
 
 static gboolean

@@ -141,6 +141,13 @@ def test_hexdump_strings_equal():
             "00000000  61 62 63 0a 64 65 66 0a  67 68 69                 |abc.def.ghi|\n"
             "0000000b\n")
         assert g.hexdump("/empty") == ""
+        # A result past the protocol's limit is refused, not buffered.
+        g.write("/big", os.urandom(2 * MiB))
+        gdtest.expect_error(g, g.hexdump, "/big", errno=errno.EFBIG)
+        g.write("/bigtext", b"line\n" * (MiB + 1))
+        gdtest.expect_error(g, g.grep, "line", "/bigtext", errno=errno.EFBIG)
+        gdtest.expect_error(g, g.head_n, 2 * MiB, "/bigtext", errno=errno.EFBIG)
+        g.ping_daemon()
         assert g.strings("/known-5") == ["abcdefghi", "jklmnopqr"]
         assert g.strings("/empty") == []
         g.write("/utf16", "\0h\0e\0l\0l\0o\0\n\0w\0o\0r\0l\0d\0\n".encode())
