@@ -434,7 +434,7 @@ gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data, int keep
   if (too_big)
     {
       gdc_abort (&child);
-      gd_error_errno (error, EFBIG, "%s: the result is larger than the protocol allows", what);
+      gd_error_errno (error, E2BIG, "%s: the result is larger than the protocol allows", what);
       return FALSE;
     }
   if (!gdc_wait (&child, error))
@@ -583,7 +583,7 @@ gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize m
   close (p[0]);
   if (too_big)
     {
-      gd_error_errno (error, EFBIG, "%s: the result is larger than the protocol allows (%zu bytes)",
+      gd_error_errno (error, E2BIG, "%s: the result is larger than the protocol allows (%zu bytes)",
                       argv[0], (size_t) max);
       gdc_prog_abort (&prog);
       return FALSE;

@@ -73,7 +73,7 @@ void gdc_abort (GdcChild *child);
 
 /* Runs func confined with stdin_fd (-1: /dev/null) as its stdin and
  * collects its stdout (into *out when out is not NULL, at most max_out
- * bytes: more is EFBIG), sending pulse progress while it runs when pulse
+ * bytes: more is E2BIG), sending pulse progress while it runs when pulse
  * is TRUE. */
 gboolean gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data, int keep_fd,
                   int stdin_fd, gboolean pulse, GByteArray **out, gsize max_out, GError **error);
@@ -111,7 +111,7 @@ int gdc_open_file (GdRequest *req, const char *path, struct stat *st, GError **e
 int gdc_create_file (GdRequest *req, const char *path, mode_t mode, GError **error);
 
 /* Runs a host program reading stdin_fd, and returns its stdout (at most
- * max bytes: a program that says more is killed, EFBIG), its stderr and
+ * max bytes: a program that says more is killed, E2BIG), its stderr and
  * its exit status (-1 when killed by a signal).  Only failing to run it is
  * an error. */
 gboolean gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize max,
