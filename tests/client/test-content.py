@@ -548,10 +548,17 @@ def test_initrd():
                              cwd=root, capture_output=True, check=True).stdout
         t = Tree().file("raw", raw).file("gz", gzip.compress(raw)).file("xz", lzma.compress(raw))
         t.file("bz", bz2.compress(raw)).file("junk", "not an initrd\n")
+        # Early microcode first (uncompressed), padding, then the main part.
+        ucode = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc"], input=b"known-1\n",
+                               cwd=root, capture_output=True, check=True).stdout
+        t.file("concat", ucode + bytes(1024) + gzip.compress(raw))
         t.put(g)
         for f in ("raw", "gz", "xz", "bz"):
             assert g.initrd_list("/" + f) == ["empty", "known-1", "known-4", "sub", "sub/deep"], f
             assert g.initrd_cat("/" + f, "known-4") == b"abc\ndef\nghi"
+        assert g.initrd_list("/concat") == ["known-1", "empty", "known-1", "known-4", "sub",
+                                            "sub/deep"]
+        assert g.initrd_cat("/concat", "sub/deep") == b"deep\n"
         assert g.initrd_cat("/gz", "empty") == b""
         assert g.initrd_cat("/gz", "sub/deep") == b"deep\n"
         assert g.initrd_cat("/gz", "./known-1") == b"abc\n"
