@@ -57,6 +57,8 @@ compress_in_process (GdRequest *req, int fd, const char *name, GError **error)
 {
   ArchiveSink sink = { .req = req };
   g_autofree guint8 *buf = g_malloc (65536);
+  struct archive_entry *e = NULL;
+  int r;
   struct archive *a = archive_write_new ();
   archive_write_add_filter_compress (a);
   archive_write_set_format_raw (a);
@@ -64,10 +66,10 @@ compress_in_process (GdRequest *req, int fd, const char *name, GError **error)
   gboolean ok = FALSE;
   if (archive_write_open (a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
     goto failed;
-  struct archive_entry *e = archive_entry_new ();
+  e = archive_entry_new ();
   archive_entry_set_pathname (e, "data");
   archive_entry_set_filetype (e, AE_IFREG);
-  int r = archive_write_header (a, e);
+  r = archive_write_header (a, e);
   archive_entry_free (e);
   if (r != ARCHIVE_OK)
     goto failed;

@@ -378,6 +378,8 @@ tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xa
   GdcProg prog = { .pid = -1, .err = -1 };
   int wfd = -1;
   gboolean ok = FALSE;
+  GError *xfer_error = NULL, *child_error = NULL;
+  gboolean xfer_ok, child_ok;
 
   if (filter && !gdc_filter_read_native (filter))
     {
@@ -417,12 +419,11 @@ tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xa
       child.in = -1;
     }
 
-  GError *xfer_error = NULL, *child_error = NULL;
-  gboolean xfer_ok = gdc_filein_to_socket (req, wfd, &xfer_error);
+  xfer_ok = gdc_filein_to_socket (req, wfd, &xfer_error);
   close (wfd);
   if (prog.pid > 0 && !gdc_prog_wait (&prog, xfer_ok ? &xfer_error : NULL))
     xfer_ok = FALSE;
-  gboolean child_ok = gdc_wait (&child, &child_error);
+  child_ok = gdc_wait (&child, &child_error);
   ok = pick_error (xfer_ok, xfer_error, child_ok, child_error, error);
 
 out:
@@ -680,7 +681,8 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
   GdcChild child;
   GdcProg prog = { .pid = -1, .err = -1 };
   int rfd = -1;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, prog_ok;
+  GError *prog_error = NULL;
 
   if (filter && !gdc_filter_write_native (filter))
     {
@@ -725,14 +727,14 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
       goto out;
     }
   close (rfd);
-  g_autoptr (GError) prog_error = NULL;
-  gboolean prog_ok = prog.pid <= 0 || gdc_prog_wait (&prog, &prog_error);
+  prog_ok = prog.pid <= 0 || gdc_prog_wait (&prog, &prog_error);
   ok = gdc_wait (&child, error);
   if (ok && !prog_ok)
     {
       g_propagate_error (error, g_steal_pointer (&prog_error));
       ok = FALSE;
     }
+  g_clear_error (&prog_error);
 
 out:
   close (dirfd);
