@@ -242,6 +242,33 @@ def test_tar_xattrs():
 
 
 @test
+def test_tar_acls_and_selinux_label():
+    with gdtest.tmpdir() as d, gdtest.handle(disks=[64]) as g:
+        gdtest.mkfs_mount(g)
+        buf = io.BytesIO()
+        acl = "user::rw-,user:1234:r--,group::r--,mask::r--,other::---"
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+            ti = tarfile.TarInfo("f")
+            ti.size = 1
+            ti.mode = 0o640
+            ti.pax_headers = {"SCHILY.acl.access": acl, "SCHILY.xattr.user.k": "v"}
+            t.addfile(ti, io.BytesIO(b"x"))
+        g.mkdir("/a")
+        put_bytes(g, d, buf.getvalue(), "/a", acls=True)
+        m, _, _ = contentutil.tar_out_members(g, "/a", acls=True)
+        assert "user:1234:r--" in m["./f"].pax_headers.get("SCHILY.acl.access", ""), \
+            m["./f"].pax_headers
+        assert "SCHILY.xattr.user.k" not in m["./f"].pax_headers  # acls only, no xattrs
+        m, _, _ = contentutil.tar_out_members(g, "/a")
+        assert "SCHILY.acl.access" not in m["./f"].pax_headers
+        # Without acls=True the ACL is not restored.
+        g.mkdir("/b")
+        put_bytes(g, d, buf.getvalue(), "/b")
+        m, _, _ = contentutil.tar_out_members(g, "/b", acls=True)
+        assert "user:1234" not in m["./f"].pax_headers.get("SCHILY.acl.access", "")
+
+
+@test
 def test_tar_out_cancel_and_full_disk():
     with gdtest.handle(disks=[200]) as g:
         gdtest.mkfs_mount(g)
