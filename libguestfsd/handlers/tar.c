@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,46 @@ through_link (GHashTable *links, const char *path)
   return NULL;
 }
 
+/* Members whose names are longer than this are extracted from inside
+ * their parent directory: libarchive loses track of very deep paths when
+ * it restores owners. */
+#define DEEP_NAME 2048
+
+/* Opens (creating what is missing, like tar) the parent directory of
+ * path below dirfd; *base is the last component.  Symlinks already in the
+ * guest are followed, as for any member (the chroot keeps them in). */
+static int
+open_parent (int dirfd, const char *path, char **base)
+{
+  g_auto (GStrv) comps = g_strsplit (path, "/", -1);
+  GPtrArray *keep = g_ptr_array_new ();
+  for (char **c = comps; *c; c++)
+    if (**c && strcmp (*c, ".") != 0)
+      g_ptr_array_add (keep, *c);
+  int fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
+  for (guint i = 0; fd >= 0 && i + 1 < keep->len; i++)
+    {
+      const char *c = g_ptr_array_index (keep, i);
+      int sub = openat (fd, c, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (sub < 0 && errno == ENOENT && mkdirat (fd, c, 0777) == 0)
+        sub = openat (fd, c, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      int saved = errno;
+      close (fd);
+      errno = saved;
+      fd = sub;
+    }
+  if (fd >= 0 && keep->len > 0)
+    *base = g_strdup (g_ptr_array_index (keep, keep->len - 1));
+  else if (fd >= 0)
+    {
+      close (fd);
+      fd = -1;
+      errno = EINVAL;
+    }
+  g_ptr_array_unref (keep);
+  return fd;
+}
+
 static void
 drain_stdin (void)
 {
@@ -275,6 +316,39 @@ tar_in_child (gpointer p)
       if (!t->acls)
         archive_entry_acl_clear (e);
 
+      /* A very deep member: extracted from its parent directory, and a
+       * directory's own attributes set here at once (libarchive's
+       * deferred fixups would apply them by the short name, from the
+       * wrong place). */
+      int deep = -1;
+      g_autofree char *base = NULL;
+      gboolean deep_dir = FALSE;
+      if (strlen (name_copy) > DEEP_NAME)
+        {
+          deep = open_parent (t->dirfd, name_copy, &base);
+          if (deep < 0 || fchdir (deep) < 0)
+            {
+              gdc_note (errno, "%s: %s", shown (orig), strerror (errno));
+              if (deep >= 0)
+                close (deep);
+              continue;
+            }
+          archive_entry_copy_pathname (e, base);
+          if (hardlink_copy)
+            {
+              g_autofree char *abs = g_build_filename (t->directory, hardlink_copy, NULL);
+              archive_entry_copy_hardlink (e, abs);
+            }
+          /* The name was made safe above; the link target is now given
+           * from the guest's root. */
+          int deep_flags = flags & ~ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+          deep_dir = archive_entry_filetype (e) == AE_IFDIR;
+          if (deep_dir)
+            deep_flags &= ~(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+                            ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL);
+          archive_write_disk_set_options (out, deep_flags);
+        }
+
       r = archive_write_header (out, e);
       if (r < ARCHIVE_OK)
         {
@@ -306,6 +380,32 @@ tar_in_child (gpointer p)
       r = archive_write_finish_entry (out);
       if (r < ARCHIVE_OK)
         gdc_note (archive_errno (out), "%s: %s", shown (orig), archive_error_string (out));
+      if (deep >= 0)
+        {
+          if (deep_dir)
+            {
+              if (flags & ARCHIVE_EXTRACT_OWNER)
+                fchownat (deep, base, archive_entry_uid (e), archive_entry_gid (e),
+                          AT_SYMLINK_NOFOLLOW);
+              fchmodat (deep, base, archive_entry_perm (e), 0);
+              struct timespec ts[2] = {
+                { archive_entry_atime (e), archive_entry_atime_nsec (e) },
+                { archive_entry_mtime (e), archive_entry_mtime_nsec (e) },
+              };
+              if (!archive_entry_atime_is_set (e))
+                ts[0] = ts[1];
+              utimensat (deep, base, ts, AT_SYMLINK_NOFOLLOW);
+            }
+          archive_write_disk_set_options (out, flags);
+          if (fchdir (t->dirfd) < 0)
+            {
+              gdc_fail_errno ("%s", t->directory);
+              fatal = TRUE;
+              close (deep);
+              break;
+            }
+          close (deep);
+        }
 
       if (archive_entry_filetype (e) == AE_IFLNK)
         g_hash_table_insert (links, g_strdup (norm), g_strdup (orig));

@@ -334,6 +334,32 @@ def test_deep_tree_tar_out():
         assert c[leaf] == b"leaf"
 
 
+@test
+def test_deep_tree_tar_in():
+    with gdtest.handle(disks=[64]) as g:
+        gdtest.mkfs_mount(g)
+        names = [f"level-{i:03d}-abcdefghijklmnopqrstuvwxyz0123" for i in range(130)]
+        t = Tree()
+        for i in range(len(names)):
+            t.dir("/".join(names[:i + 1]), mode=0o750, mtime=1_111_111_111, uid=42)
+        leaf = "/".join(names) + "/leaf"
+        assert len(leaf) > 4096
+        t.file(leaf, "deep leaf", mode=0o600, uid=43, mtime=1_222_222_222)
+        t.file("top", "top file")
+        t.hardlink("/".join(names) + "/hard", "top")
+        g.mkdir("/in")
+        t.put(g, "/in")
+        m, c, _ = contentutil.tar_out_members(g, "/in", numericowner=True)
+        assert c["./" + leaf] == b"deep leaf"
+        assert c["./" + "/".join(names) + "/hard"] == b"top file"
+        assert m["./" + leaf].uid == 43 and m["./" + leaf].mode & 0o777 == 0o600
+        assert m["./" + leaf].mtime == 1_222_222_222
+        deepdir = m["./" + "/".join(names)]
+        assert deepdir.mode & 0o777 == 0o750 and deepdir.uid == 42
+        shallow = m["./" + "/".join(names[:3])]
+        assert shallow.mode & 0o777 == 0o750 and shallow.mtime == 1_111_111_111
+
+
 def cpio_members(data):
     """(name, mode, nlink, size, check, body) of each member of a newc/crc
     archive, trailer excluded."""
