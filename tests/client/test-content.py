@@ -17,6 +17,8 @@ import subprocess
 import tarfile
 import zlib
 
+import guestfs
+
 import gdtest
 from gdtest import GiB, MiB, test
 
@@ -246,7 +248,12 @@ def test_checksum_sparse_2gib_bounded_memory():
             while chunk := f.read(8 * MiB):
                 h.update(chunk)
         want = h.hexdigest()
+        events = []
+        g.set_event_callback(lambda ev, eh, buf, arr: events.append(tuple(arr[2:4])),
+                             guestfs.EVENT_PROGRESS)
         assert g.checksum("md5", "/sparse") == want
+        # Pulse mode: (0, 1) while it runs, (1, 1) at the end.
+        assert events and set(events[:-1]) <= {(0, 1)} and events[-1] == (1, 1), events
         assert g.du("/sparse") < 1024  # still sparse in the guest
         pids = contentutil.daemon_pids()
         assert pids, "no guestfsd process found"
