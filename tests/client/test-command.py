@@ -5,8 +5,10 @@
 # resolv.conf swap, inotify per connection, the debug subcommands and the
 # uploads to the daemon's side.
 
+import atexit
 import errno
 import os
+import shutil
 import stat
 import tempfile
 import threading
@@ -25,6 +27,7 @@ TOOL_CACHE = {}
 def guest_tool():
     if "path" not in TOOL_CACHE:
         d = tempfile.mkdtemp(prefix="gdtest.tool.")
+        atexit.register(shutil.rmtree, d, ignore_errors=True)
         TOOL_CACHE["path"] = contentutil.build_guest_tool(d)
     with open(TOOL_CACHE["path"], "rb") as f:
         return f.read()
