@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import tempfile
-import threading
 
 import guestfs
 

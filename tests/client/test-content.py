@@ -14,8 +14,6 @@ import lzma
 import os
 import struct
 import subprocess
-import tarfile
-import zlib
 
 import guestfs
 
