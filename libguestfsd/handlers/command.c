@@ -18,13 +18,17 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -176,6 +180,121 @@ resolv_restore (GdRequest *req, Resolv *rs)
   g_free (rs->backup);
 }
 
+/* The guest's program, chrooted, with its stdout kept up to the protocol's
+ * limit (more kills it: E2BIG) and the first 64 KiB of its stderr. */
+static gboolean
+run_chrooted (GdRequest *req, const char *const *argv, char **out, char **err, int *status,
+              GError **error)
+{
+  GdConnection *conn = gd_request_connection (req);
+  if (gd_conn_verbose (conn))
+    {
+      g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
+      gd_log (conn, "run in the guest: %s", cmd);
+    }
+  int o[2], e[2];
+  if (!gdc_pipe (o, error))
+    return FALSE;
+  if (!gdc_pipe (e, error))
+    {
+      close (o[0]);
+      close (o[1]);
+      return FALSE;
+    }
+  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  const char *sysroot = gd_conn_sysroot (conn);
+  mode_t mask = gd_conn_umask (conn);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      /* Only async-signal-safe calls until exec. */
+      signal (SIGPIPE, SIG_DFL);
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      dup2 (null, 0);
+      dup2 (o[1], 1);
+      dup2 (e[1], 2);
+      umask (mask);
+      if (chroot (sysroot) < 0 || chdir ("/") < 0)
+        _exit (126);
+      execvp (argv[0], (char *const *) argv);
+      _exit (errno == ENOENT ? 127 : 126);
+    }
+  int saved = errno;
+  close (o[1]);
+  close (e[1]);
+  if (null >= 0)
+    close (null);
+  if (pid < 0)
+    {
+      close (o[0]);
+      close (e[0]);
+      errno = saved;
+      gd_perror (error, "fork");
+      return FALSE;
+    }
+  g_autoptr (GString) obuf = g_string_new (NULL);
+  g_autoptr (GString) ebuf = g_string_new (NULL);
+  gboolean too_big = FALSE;
+  int fds[2] = { o[0], e[0] };
+  while (!too_big && (fds[0] >= 0 || fds[1] >= 0))
+    {
+      struct pollfd pfd[2] = { { .fd = fds[0], .events = POLLIN },
+                               { .fd = fds[1], .events = POLLIN } };
+      if (poll (pfd, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      for (int i = 0; i < 2; i++)
+        {
+          if (fds[i] < 0 || pfd[i].revents == 0)
+            continue;
+          char tmp[65536];
+          ssize_t n = read (fds[i], tmp, sizeof tmp);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              close (fds[i]);
+              fds[i] = -1;
+              continue;
+            }
+          if (i == 0 && obuf->len + n > GDC_MAX_RESULT)
+            too_big = TRUE;
+          else if (i == 0)
+            g_string_append_len (obuf, tmp, n);
+          else if (ebuf->len < 65536)
+            g_string_append_len (ebuf, tmp, MIN ((size_t) n, 65536 - ebuf->len));
+        }
+    }
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  if (too_big)
+    kill (pid, SIGKILL);
+  int st;
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (too_big)
+    {
+      gd_error_errno (error, E2BIG, "%s: the output is larger than the protocol allows", argv[0]);
+      return FALSE;
+    }
+  if (WIFSIGNALED (st))
+    {
+      gd_error (error, "%s: killed by signal %d (%s)", argv[0], WTERMSIG (st),
+                g_strsignal (WTERMSIG (st)));
+      return FALSE;
+    }
+  *status = WEXITSTATUS (st);
+  *out = g_string_free (g_steal_pointer (&obuf), FALSE);
+  *err = g_string_free (g_steal_pointer (&ebuf), FALSE);
+  return TRUE;
+}
+
 static gboolean
 run_in_guest (GdRequest *req, const char *const *argv, char **ret, GError **error)
 {
@@ -191,16 +310,10 @@ run_in_guest (GdRequest *req, const char *const *argv, char **ret, GError **erro
   if (gd_conn_network (gd_request_connection (req)))
     resolv_replace (req, &rs);
 
-  GdRunOpts opts = {
-    .argv = argv,
-    .flags = GD_RUN_CHROOT | GD_RUN_ANY_STATUS,
-    .stdin_fd = -1,
-    .stdout_fd = -1,
-  };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status = 0;
-  gboolean ok = gd_run_full (req, &opts, &out, &err, &status, error);
+  gboolean ok = run_chrooted (req, argv, &out, &err, &status, error);
 
   resolv_restore (req, &rs);
   unbind_all (req, binds);

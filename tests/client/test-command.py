@@ -81,6 +81,10 @@ def test_command_output():
         g.command(["/bin/guest-tool", "write", "/tmp/made-by-command", "hi"])
         assert read_file(g, "/tmp/made-by-command") == b"hi\n"
         assert not os.path.exists("/tmp/made-by-command")
+        # Output past the protocol's limit stops the command.
+        Tree().file("tmp/big", b"y" * (5 * MiB)).put(g)
+        gdtest.expect_error(g, g.command, ["/bin/guest-tool", "cat", "/tmp/big"],
+                            errno=errno.E2BIG)
         g.ping_daemon()
 
 
