@@ -16,7 +16,7 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   libcap2-bin zerofree scrub syslinux extlinux sleuthkit cpio tar gzip bzip2
   xz-utils lzop zstd file bsdextrautils uuid-runtime fuseiso fusefat
   exfat-fuse busybox-static python3-gi gir1.2-glib-2.0 gjs man-db rsync
-  policycoreutils systemd-journal-remote yara"
+  policycoreutils systemd-journal-remote yara grub-pc-bin"
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $CLIENT $TOOLS >/dev/null
