@@ -148,6 +148,59 @@ def test_umount_all_closes_handle():
         assert g.aug_get("/files/etc/hostname/hostname") == "second.example.org"
 
 
+def daemon_children():
+    """PIDs of our workers: processes below this test (the library runs
+    guestfsd-hv, which runs the daemon) whose parent runs the same program
+    (guestfsd) as themselves."""
+    def exe(pid):
+        try:
+            return os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return None
+
+    parent = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+
+    def below_us(pid):
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    found = []
+    for pid, ppid in parent.items():
+        me = exe(pid)
+        if me and os.path.basename(me) == "guestfsd" and exe(ppid) == me and below_us(pid):
+            found.append(pid)
+    return found
+
+
+@test
+def test_worker_death():
+    # The handle lives in a worker process: if it dies (a crash in
+    # Augeas), the call says so, the daemon goes on, and aug_init works.
+    with gdtest.handle(disks=[100]) as g:
+        guest_etc(g)
+        before = set(daemon_children())
+        g.aug_init("/", 0)
+        workers = set(daemon_children()) - before
+        if len(workers) != 1:
+            gdtest.skip(f"cannot tell the Augeas worker among {workers}")
+        os.kill(workers.pop(), 9)
+        gdtest.expect_error(g, g.aug_get, "/files/etc/hostname/hostname",
+                            errno=errno.EIO, match="worker process died.*signal 9")
+        gdtest.expect_error(g, g.aug_get, "/files/etc/hostname/hostname",
+                            match="aug_init first")
+        g.aug_init("/", 0)
+        assert g.aug_get("/files/etc/hostname/hostname") == "test.example.org"
+
+
 @test
 def test_confined_to_guest():
     # Guest symlinks with absolute targets name guest files, never the
