@@ -25,6 +25,9 @@
 #include "worker.h"
 
 #define AUG_KEY "gd-augeas"
+/* The template of the connection (see worker.h), for its last root and
+ * flags: an aug_init with the same ones starts in milliseconds. */
+#define AUG_TEMPLATE_KEY "gd-augeas-template"
 
 /* The flags Augeas 1.14 defines; other bits are refused. */
 #define KNOWN_FLAGS                                                                                \
@@ -201,30 +204,24 @@ serve (augeas *aug, GdWmsg *req)
     }
 }
 
-static int
-augeas_main (GdWorkerChild *wc, gpointer data)
+typedef struct
 {
-  InitArgs *args = data;
-  /* Lenses come from the host: load them all before the chroot (so no
-   * module is looked up later), but no guest file yet. */
-  int flags = (args->flags & ~AUG_NO_MODL_AUTOLOAD) | AUG_NO_LOAD | AUG_NO_ERR_CLOSE;
-  augeas *aug = aug_init (args->root, NULL, flags);
-  if (aug == NULL)
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (0, "augeas initialization failed"));
-      return 1;
-    }
-  if (aug_error (aug) != AUG_NOERROR)
-    {
-      gd_worker_child_send (wc, aug_failure (aug, "augeas initialization failed"));
-      return 1;
-    }
+  augeas *aug;
+  int flags; /* as the client gave them */
+} Template;
+
+/* A worker made by the template: the lenses are loaded already. */
+static int
+augeas_worker_main (GdWorkerChild *wc, gpointer data)
+{
+  Template *t = data;
+  augeas *aug = t->aug;
   if (!gd_worker_child_chroot (wc))
     {
       gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
       return 1;
     }
-  if (!(args->flags & AUG_NO_LOAD) && aug_load (aug) < 0)
+  if (!(t->flags & AUG_NO_LOAD) && aug_load (aug) < 0)
     {
       gd_worker_child_send (wc, load_failure (aug));
       return 1;
@@ -240,11 +237,51 @@ augeas_main (GdWorkerChild *wc, gpointer data)
       if (!gd_worker_child_send (wc, reply))
         break;
     }
-  aug_close (aug);
   return 0;
 }
 
+/* The template: loads the lenses from the host (never chrooted, it
+ * holds nothing of the guest), then makes workers. */
+static int
+augeas_template_main (GdWorkerChild *wc, gpointer data)
+{
+  InitArgs *args = data;
+  /* All modules now, none looked up later (a worker cannot see them),
+   * and no guest file yet. */
+  int flags = (args->flags & ~AUG_NO_MODL_AUTOLOAD) | AUG_NO_LOAD | AUG_NO_ERR_CLOSE;
+  augeas *aug = aug_init (args->root, NULL, flags);
+  if (aug == NULL)
+    {
+      gd_worker_child_send (wc, gd_wmsg_error (0, "augeas initialization failed"));
+      return 1;
+    }
+  if (aug_error (aug) != AUG_NOERROR)
+    {
+      gd_worker_child_send (wc, aug_failure (aug, "augeas initialization failed"));
+      return 1;
+    }
+  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
+    return 1;
+  Template t = { aug, args->flags };
+  return gd_worker_child_serve_template (wc, augeas_worker_main, &t);
+}
+
 /* ---- the handlers ------------------------------------------------------ */
+
+typedef struct
+{
+  GdWorker *worker;
+  char *root;
+  int flags;
+} AugTemplate;
+
+static void
+aug_template_free (AugTemplate *t)
+{
+  gd_worker_free (t->worker);
+  g_free (t->root);
+  g_free (t);
+}
 
 static GdWorker *
 get_aug (GdRequest *req, GError **error)
@@ -351,10 +388,33 @@ gd_do_aug_init (GdRequest *req, const char *root, int flags, GError **error)
   if (fd < 0)
     return FALSE;
   close (fd);
-  InitArgs args = { .root = root, .flags = flags };
-  GdWorker *w = gd_worker_start (req, "augeas", augeas_main, &args, error);
+  GdWorker *w = NULL;
+  AugTemplate *t = gd_conn_get_data (conn, AUG_TEMPLATE_KEY);
+  if (t && t->flags == flags && strcmp (t->root, root) == 0)
+    {
+      g_autoptr (GError) e = NULL;
+      w = gd_worker_spawn (t->worker, &e);
+      if (w == NULL)
+        gd_log (conn, "augeas template: %s", e->message);
+    }
   if (w == NULL)
-    return FALSE;
+    {
+      /* A new template (dropping the previous one: its workers are the
+       * daemon's children and live on). */
+      gd_conn_set_data (conn, AUG_TEMPLATE_KEY, NULL, NULL);
+      InitArgs args = { .root = root, .flags = flags };
+      GdWorker *tw = gd_worker_start (req, "augeas", augeas_template_main, &args, error);
+      if (tw == NULL)
+        return FALSE;
+      t = g_new0 (AugTemplate, 1);
+      t->worker = tw;
+      t->root = g_strdup (root);
+      t->flags = flags;
+      gd_conn_set_data (conn, AUG_TEMPLATE_KEY, t, (GDestroyNotify) aug_template_free);
+      w = gd_worker_spawn (tw, error);
+      if (w == NULL)
+        return FALSE;
+    }
   gd_conn_set_data_until_umount (conn, AUG_KEY, w, (GDestroyNotify) gd_worker_free);
   return TRUE;
 }

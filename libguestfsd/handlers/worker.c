@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,8 +262,93 @@ child_run (int sock, const char *sysroot, mode_t mask, GdWorkerMain main_func, g
   close_range (4, ~0U, 0);
   fcntl (3, F_SETFD, FD_CLOEXEC);
   umask (mask);
+  /* Hold nothing of the guest until asked to chroot. */
+  if (chdir ("/") < 0)
+    _exit (126);
   GdWorkerChild wc = { .fd = 3, .sysroot = sysroot };
   _exit (main_func (&wc, data));
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+enum
+{
+  TEMPLATE_SPAWN = 1,
+};
+
+/* Reads a spawn request and the socket that comes with it: the socket, or
+ * -1 at the end (or on a malformed request, which ends the template). */
+static int
+recv_spawn (int fd)
+{
+  guint32 n;
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { &n, sizeof n };
+  struct msghdr mh = {
+    .msg_iov = &iov,
+    .msg_iovlen = 1,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  ssize_t r;
+  do
+    r = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+  while (r < 0 && errno == EINTR);
+  int passed = -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR (&mh);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+      c->cmsg_len == CMSG_LEN (sizeof (int)))
+    memcpy (&passed, CMSG_DATA (c), sizeof passed);
+  gint64 op = 0;
+  GdWmsg *m = NULL;
+  if (r == (ssize_t) sizeof n && n <= 64)
+    {
+      m = gd_wmsg_new ();
+      g_byte_array_set_size (m->buf, n);
+      if (!read_all (fd, m->buf->data, n) || !gd_wmsg_get_int (m, &op))
+        op = 0;
+    }
+  gd_wmsg_free (m);
+  if (op != TEMPLATE_SPAWN || passed < 0)
+    {
+      if (passed >= 0)
+        close (passed);
+      return -1;
+    }
+  return passed;
+}
+
+int
+gd_worker_child_serve_template (GdWorkerChild *wc, GdWorkerMain worker_main, gpointer data)
+{
+  int sock;
+  while ((sock = recv_spawn (wc->fd)) >= 0)
+    {
+      /* CLONE_PARENT: the new worker is the daemon's child, so that the
+       * daemon reaps it and it outlives this template. */
+      pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+      if (pid == 0)
+        {
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          if (dup2 (sock, wc->fd) < 0)
+            _exit (126);
+          close (sock);
+          fcntl (wc->fd, F_SETFD, FD_CLOEXEC);
+          _exit (worker_main (wc, data));
+        }
+      int e = errno;
+      close (sock);
+      GdWmsg *reply = pid < 0 ? gd_wmsg_error (e, "clone: %s", g_strerror (e)) : gd_wmsg_ok ();
+      if (pid > 0)
+        gd_wmsg_int (reply, pid);
+      if (!gd_worker_child_send (wc, reply))
+        break;
+    }
+  return 0;
 }
 
 /* ---- the parent ------------------------------------------------------------ */
@@ -399,6 +486,75 @@ gd_worker_call (GdWorker *w, GdWmsg *request, GError **error)
       return NULL;
     }
   return read_reply (w, error);
+}
+
+GdWorker *
+gd_worker_spawn (GdWorker *t, GError **error)
+{
+  if (t->fd < 0)
+    {
+      gd_error_errno (error, EIO, "the %s template process is gone", t->what);
+      return NULL;
+    }
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      gd_perror (error, "socketpair");
+      return NULL;
+    }
+  g_autoptr (GdWmsg) m = gd_wmsg_new ();
+  gd_wmsg_int (m, TEMPLATE_SPAWN);
+  guint32 n = m->buf->len;
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct iovec iov = { &n, sizeof n };
+  struct msghdr mh = {
+    .msg_iov = &iov,
+    .msg_iovlen = 1,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &sv[1], sizeof (int));
+  ssize_t r;
+  do
+    r = sendmsg (t->fd, &mh, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  close (sv[1]);
+  if (r != (ssize_t) sizeof n || !write_all (t->fd, m->buf->data, m->buf->len))
+    {
+      close (sv[0]);
+      g_autofree char *how = describe_death (t);
+      gd_error_errno (error, EIO, "the %s template process died (%s)", t->what, how);
+      return NULL;
+    }
+  g_autoptr (GdWmsg) reply = read_reply (t, error);
+  gint64 pid;
+  if (reply == NULL || !gd_wmsg_get_int (reply, &pid) || pid <= 0)
+    {
+      close (sv[0]);
+      if (reply != NULL)
+        gd_error_errno (error, EIO, "the %s template sent a malformed reply", t->what);
+      return NULL;
+    }
+  GdWorker *w = g_new0 (GdWorker, 1);
+  w->what = g_strdup (t->what);
+  w->pid = (pid_t) pid;
+  w->fd = sv[0];
+  GdWmsg *hello = read_reply (w, error);
+  if (hello == NULL)
+    {
+      gd_worker_free (w);
+      return NULL;
+    }
+  gd_wmsg_free (hello);
+  return w;
 }
 
 gboolean

@@ -64,6 +64,17 @@ GdWorker *gd_worker_start (GdRequest *req, const char *what, GdWorkerMain main_f
 GdWmsg *gd_worker_call (GdWorker *w, GdWmsg *request, GError **error);
 /* Whether the worker is still there (it did not die on a request). */
 gboolean gd_worker_alive (GdWorker *w);
+/* Templates.  A template is a worker that prepared something costly
+ * once (Augeas loads its lenses) and then makes workers by forking
+ * itself, so each starts prepared in a few milliseconds.  Its main
+ * function prepares, sends its first reply, then calls
+ * gd_worker_child_serve_template, which runs worker_main in each new
+ * worker (a child of the daemon, not of the template) until the daemon
+ * drops the template. */
+int gd_worker_child_serve_template (GdWorkerChild *wc, GdWorkerMain worker_main, gpointer data);
+/* A new worker made by a template; waits for its first reply. */
+GdWorker *gd_worker_spawn (GdWorker *template, GError **error);
+
 /* Kills and reaps the worker. */
 void gd_worker_free (GdWorker *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdWorker, gd_worker_free)

@@ -181,24 +181,41 @@ def daemon_children():
     return found
 
 
+def chrooted(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/root") != "/"
+    except OSError:
+        return False
+
+
 @test
 def test_worker_death():
-    # The handle lives in a worker process: if it dies (a crash in
-    # Augeas), the call says so, the daemon goes on, and aug_init works.
+    # The handle lives in a worker process (chrooted), made by a template
+    # process that loaded the lenses.  If the worker dies (a crash in
+    # Augeas), the call says so, the daemon goes on, and aug_init works;
+    # if the template dies, aug_init makes a new one.
     with gdtest.handle(disks=[100]) as g:
         guest_etc(g)
         before = set(daemon_children())
         g.aug_init("/", 0)
-        workers = set(daemon_children()) - before
-        if len(workers) != 1:
-            gdtest.skip(f"cannot tell the Augeas worker among {workers}")
-        os.kill(workers.pop(), 9)
+        new = set(daemon_children()) - before
+        workers = [p for p in new if chrooted(p)]
+        templates = [p for p in new if not chrooted(p)]
+        if len(workers) != 1 or len(templates) != 1:
+            gdtest.skip(f"cannot tell the Augeas worker and template among {new}")
+        os.kill(workers[0], 9)
         gdtest.expect_error(g, g.aug_get, "/files/etc/hostname/hostname",
                             errno=errno.EIO, match="worker process died.*signal 9")
         gdtest.expect_error(g, g.aug_get, "/files/etc/hostname/hostname",
                             match="aug_init first")
         g.aug_init("/", 0)
         assert g.aug_get("/files/etc/hostname/hostname") == "test.example.org"
+        os.kill(templates[0], 9)
+        g.aug_init("/", 0)
+        assert g.aug_get("/files/etc/hostname/hostname") == "test.example.org"
+        # The killed processes were reaped: no zombies left.
+        for pid in workers + templates:
+            assert not os.path.exists(f"/proc/{pid}"), pid
 
 
 @test
