@@ -148,46 +148,6 @@ def test_umount_all_closes_handle():
         assert g.aug_get("/files/etc/hostname/hostname") == "second.example.org"
 
 
-def daemon_children():
-    """PIDs of our workers: processes below this test (the library runs
-    guestfsd-hv, which runs the daemon) whose parent runs the same program
-    (guestfsd) as themselves."""
-    def exe(pid):
-        try:
-            return os.readlink(f"/proc/{pid}/exe")
-        except OSError:
-            return None
-
-    parent = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-
-    def below_us(pid):
-        while pid > 1:
-            if pid == os.getpid():
-                return True
-            pid = parent.get(pid, 0)
-        return False
-
-    found = []
-    for pid, ppid in parent.items():
-        me = exe(pid)
-        if me and os.path.basename(me) == "guestfsd" and exe(ppid) == me and below_us(pid):
-            found.append(pid)
-    return found
-
-
-def chrooted(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/root") != "/"
-    except OSError:
-        return False
-
-
 @test
 def test_worker_death():
     # The handle lives in a worker process (chrooted), made by a template
@@ -196,11 +156,11 @@ def test_worker_death():
     # if the template dies, aug_init makes a new one.
     with gdtest.handle(disks=[100]) as g:
         guest_etc(g)
-        before = set(daemon_children())
+        before = set(gdtest.daemon_children())
         g.aug_init("/", 0)
-        new = set(daemon_children()) - before
-        workers = [p for p in new if chrooted(p)]
-        templates = [p for p in new if not chrooted(p)]
+        new = set(gdtest.daemon_children()) - before
+        workers = [p for p in new if gdtest.chrooted(p)]
+        templates = [p for p in new if not gdtest.chrooted(p)]
         if len(workers) != 1 or len(templates) != 1:
             gdtest.skip(f"cannot tell the Augeas worker and template among {new}")
         os.kill(workers[0], 9)

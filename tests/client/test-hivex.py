@@ -99,6 +99,11 @@ def test_errors():
         gdtest.expect_error(g, g.hivex_open, "/small", match="/small")
         g.mkfifo(0o644, "/fifo")
         gdtest.expect_error(g, g.hivex_open, "/fifo", errno=errno.EINVAL)
+        # A guest's device node would be one of the host's devices.
+        g.mknod_b(0o600, 7, 0, "/blk")
+        g.ln_s("/blk", "/blk-link")
+        gdtest.expect_error(g, g.hivex_open, "/blk", errno=errno.EINVAL)
+        gdtest.expect_error(g, g.hivex_open, "/blk-link", errno=errno.EINVAL)
 
         g.hivex_open("/hive")
         # Handles that are not nodes or values of this hive.
@@ -111,6 +116,10 @@ def test_errors():
         gdtest.expect_error(g, g.hivex_node_add_child, 0x1020, "x", errno=errno.EROFS)
         gdtest.expect_error(g, g.hivex_commit, None, errno=errno.EROFS)
         gdtest.expect_error(g, g.hivex_commit, "relative", errno=errno.EINVAL)
+        g.hivex_close()
+        g.hivex_open("/hive", write=True)
+        gdtest.expect_error(g, g.hivex_commit, "/dir", errno=errno.EISDIR)
+        gdtest.expect_error(g, g.hivex_commit, "/blk-link", errno=errno.EINVAL)
         # The handle survives errors.
         assert g.hivex_node_name(g.hivex_root()) == "$$$PROTO.HIV"
         g.hivex_close()
@@ -125,6 +134,25 @@ def test_umount_all_closes_hive():
         g.umount_all()
         assert g.mounts() == []
         gdtest.expect_error(g, g.hivex_root, match="hivex_open first")
+
+
+@test
+def test_worker_death():
+    # The hive is parsed in a worker process: if hivex crashes on a
+    # malformed hive, the call fails (EIO) and the daemon goes on.
+    with gdtest.handle(disks=[100]) as g:
+        with_hive(g)
+        before = set(gdtest.daemon_children())
+        g.hivex_open("/hive")
+        new = list(set(gdtest.daemon_children()) - before)
+        if len(new) != 1:
+            gdtest.skip(f"cannot tell the hivex worker among {new}")
+        os.kill(new[0], 9)
+        gdtest.expect_error(g, g.hivex_root, errno=errno.EIO, match="worker process died")
+        gdtest.expect_error(g, g.hivex_root, match="hivex_open first")
+        g.hivex_open("/hive")
+        assert g.hivex_root() == 0x1020
+        assert not os.path.exists(f"/proc/{new[0]}")
 
 
 @test

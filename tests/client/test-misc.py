@@ -67,6 +67,24 @@ def test_journal_read():
 
 
 @test
+def test_journal_compressed_field():
+    # journal-remote compresses large fields (zstd): the chrooted worker
+    # decompresses them with libraries loaded before the chroot.
+    with gdtest.tmpdir() as d, gdtest.handle(disks=[100]) as g:
+        big = "x" * 3000 + "END"
+        make_journal(os.path.join(d, "system.journal"), [big])
+        gdtest.mkfs_mount(g)
+        g.mkdir("/j")
+        g.upload(os.path.join(d, "system.journal"), "/j/system.journal")
+        g.journal_open("/j")
+        assert g.journal_next()
+        g.journal_set_data_threshold(0)
+        fields = {f["attrname"]: f["attrval"] for f in g.journal_get()}
+        assert fields["MESSAGE"] == big.encode()
+        g.journal_close()
+
+
+@test
 def test_journal_errors():
     with gdtest.handle(disks=[100]) as g:
         gdtest.mkfs_mount(g)
