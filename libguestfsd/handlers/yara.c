@@ -2,7 +2,8 @@
  *
  * yara_load receives rules, compiled (yarac) or source, and keeps them per
  * connection; internal_yara_scan scans one guest file opened inside the
- * guest and streams a yara_detection XDR struct per matching rule.
+ * guest, in a forked child, and streams a yara_detection XDR struct per
+ * matching rule.
  * Source rules may not include other files: the include would be read
  * from the host.
  *
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <yara.h>
 
@@ -198,21 +200,44 @@ gd_do_yara_destroy (GdRequest *req, GError **error)
   return TRUE;
 }
 
+/* The scan runs in a forked child (gd_spawn_confined): yara's modules
+ * parse the file's contents, and a crash there must not take the daemon
+ * down.  The child reads the file on stdin and writes the identifiers of
+ * the matching rules, each ended by a NUL, on stdout; its exit status is
+ * yara's error code. */
 typedef struct
 {
-  GPtrArray *matches; /* rule identifiers */
-} Scan;
+  YR_RULES *rules;
+} ScanArgs;
 
 static int
 scan_callback (YR_SCAN_CONTEXT *context, int message, void *message_data, void *user_data)
 {
-  Scan *s = user_data;
   if (message == CALLBACK_MSG_RULE_MATCHING)
     {
-      YR_RULE *rule = message_data;
-      g_ptr_array_add (s->matches, g_strdup (rule->identifier));
+      const YR_RULE *rule = message_data;
+      size_t len = strlen (rule->identifier) + 1;
+      const char *p = rule->identifier;
+      while (len > 0)
+        {
+          ssize_t r = write (1, p, len);
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r <= 0)
+            return CALLBACK_ERROR;
+          p += r;
+          len -= (size_t) r;
+        }
     }
   return CALLBACK_CONTINUE;
+}
+
+static int
+scan_child (gpointer data)
+{
+  ScanArgs *a = data;
+  int r = yr_rules_scan_fd (a->rules, 0, 0, scan_callback, NULL, 0);
+  return r > 0 && r < 256 ? r : (r == 0 ? 0 : 255);
 }
 
 gboolean
@@ -241,32 +266,77 @@ gd_do_internal_yara_scan (GdRequest *req, const char *path, GError **error)
       close (fd);
       return FALSE;
     }
-  Scan s = { g_ptr_array_new_with_free_func (g_free) };
-  int r = yr_rules_scan_fd (rules->rules, fd, 0, scan_callback, &s, 0);
-  close (fd);
-  if (r != ERROR_SUCCESS)
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
     {
-      gd_error (error, "%s: %s", path, yara_strerror (r));
-      g_ptr_array_unref (s.matches);
+      gd_perror (error, "pipe");
+      close (fd);
       return FALSE;
     }
-  gboolean ok = gd_fileout_begin (req, error);
-  for (guint i = 0; ok && i < s.matches->len; i++)
+  ScanArgs args = { rules->rules };
+  pid_t pid = gd_spawn_confined (req, scan_child, &args, fd, p[1], error);
+  close (fd);
+  close (p[1]);
+  if (pid < 0)
     {
-      gd_yara_detection d = { (char *) path, g_ptr_array_index (s.matches, i) };
-      size_t need = 8 + strlen (d.yara_name) + strlen (d.yara_rule) + 8;
-      g_autofree char *buf = g_malloc (need);
+      close (p[0]);
+      return FALSE;
+    }
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  guint8 buf[4096];
+  for (;;)
+    {
+      ssize_t r = read (p[0], buf, sizeof buf);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      g_byte_array_append (out, buf, (guint) r);
+    }
+  close (p[0]);
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        gd_perror (error, "waitpid");
+        return FALSE;
+      }
+  if (WIFSIGNALED (status))
+    {
+      gd_error_errno (error, EIO, "%s: the scan crashed (signal %d)", path, WTERMSIG (status));
+      return FALSE;
+    }
+  if (WEXITSTATUS (status) != 0)
+    {
+      gd_error (error, "%s: %s", path, yara_strerror (WEXITSTATUS (status)));
+      return FALSE;
+    }
+
+  if (!gd_fileout_begin (req, error))
+    return FALSE;
+  /* One yara_detection XDR struct per rule identifier. */
+  for (size_t i = 0; i < out->len;)
+    {
+      const char *rule = (const char *) out->data + i;
+      const guint8 *end = memchr (out->data + i, 0, out->len - i);
+      if (end == NULL)
+        break;
+      i = (size_t) (end - out->data) + 1;
+      gd_yara_detection d = { (char *) path, (char *) rule };
+      size_t need = 8 + strlen (path) + strlen (rule) + 8;
+      g_autofree char *xbuf = g_malloc (need);
       XDR xdr;
-      xdrmem_create (&xdr, buf, (u_int) need, XDR_ENCODE);
-      if (!xdr_gd_yara_detection (&xdr, &d))
+      xdrmem_create (&xdr, xbuf, (u_int) need, XDR_ENCODE);
+      gboolean encoded = xdr_gd_yara_detection (&xdr, &d);
+      u_int len = xdr_getpos (&xdr);
+      xdr_destroy (&xdr);
+      if (!encoded)
         {
           gd_error_errno (error, EIO, "%s: cannot encode a detection", path);
-          ok = FALSE;
+          return FALSE;
         }
-      else
-        ok = gd_fileout_write (req, buf, xdr_getpos (&xdr), error);
-      xdr_destroy (&xdr);
+      if (!gd_fileout_write (req, xbuf, len, error))
+        return FALSE;
     }
-  g_ptr_array_unref (s.matches);
-  return ok;
+  return TRUE;
 }
