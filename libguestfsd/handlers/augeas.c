@@ -65,11 +65,53 @@ static GdWmsg *
 aug_failure (augeas *aug, const char *what)
 {
   GString *s = g_string_new (what);
-  const char *parts[] = { aug_error_message (aug), aug_error_minor_message (aug),
-                          aug_error_details (aug) };
-  for (size_t i = 0; i < G_N_ELEMENTS (parts); i++)
-    if (parts[i] && *parts[i])
-      g_string_append_printf (s, ": %s", parts[i]);
+  if (aug_error (aug) != AUG_NOERROR)
+    {
+      const char *parts[] = { aug_error_message (aug), aug_error_minor_message (aug),
+                              aug_error_details (aug) };
+      for (size_t i = 0; i < G_N_ELEMENTS (parts); i++)
+        if (parts[i] && *parts[i])
+          g_string_append_printf (s, ": %s", parts[i]);
+    }
+  GdWmsg *m = gd_wmsg_error (0, "%s", s->str);
+  g_string_free (s, TRUE);
+  return m;
+}
+
+/* Saving and loading record their failures per file in the tree
+ * (/augeas/files/FILE/error/message), not in aug_error. */
+static GdWmsg *
+file_failures (augeas *aug, const char *what)
+{
+  if (aug_error (aug) != AUG_NOERROR)
+    return aug_failure (aug, what);
+  char **matches = NULL;
+  int n = aug_match (aug, "/augeas/files//error", &matches);
+  if (n <= 0)
+    {
+      free (matches);
+      return aug_failure (aug, what);
+    }
+  GString *s = g_string_new (what);
+  for (int i = 0; i < n; i++)
+    {
+      if (i < 8)
+        {
+          const char *msg = NULL;
+          char *node = g_strconcat (matches[i], "/message", NULL);
+          if (aug_get (aug, node, &msg) != 1 || msg == NULL)
+            aug_get (aug, matches[i], &msg);
+          g_free (node);
+          const char *file = matches[i] + strlen ("/augeas/files");
+          size_t len = strlen (file) - strlen ("/error");
+          g_string_append_printf (s, "%s %.*s: %s", i ? ";" : ":", (int) len, file,
+                                  msg ? msg : "error");
+        }
+      else if (i == 8)
+        g_string_append_printf (s, "; and %d more", n - 8);
+      free (matches[i]);
+    }
+  free (matches);
   GdWmsg *m = gd_wmsg_error (0, "%s", s->str);
   g_string_free (s, TRUE);
   return m;
@@ -79,7 +121,7 @@ aug_failure (augeas *aug, const char *what)
 static GdWmsg *
 load_failure (augeas *aug)
 {
-  return aug_failure (aug, "augeas load failed");
+  return file_failures (aug, "augeas load failed");
 }
 
 static GdWmsg *
@@ -168,7 +210,7 @@ serve (augeas *aug, GdWmsg *req)
     case OP_SAVE:
       umask ((mode_t) n & 0777);
       if (aug_save (aug) < 0)
-        return aug_failure (aug, "augeas save failed");
+        return file_failures (aug, "augeas save failed");
       return gd_wmsg_ok ();
     case OP_LOAD:
       if (aug_load (aug) < 0)

@@ -130,6 +130,18 @@ def test_errors():
 
 
 @test
+def test_save_failure_names_the_file():
+    with gdtest.handle(disks=[100]) as g:
+        guest_etc(g)
+        g.umount_all()
+        g.mount_ro("/dev/sda1", "/")
+        g.aug_init("/", 0)
+        g.aug_set("/files/etc/hostname/hostname", "other.example.org")
+        gdtest.expect_error(g, g.aug_save, match="/etc/hostname: Read-only file system")
+        assert g.aug_get("/files/etc/hostname/hostname") == "other.example.org"
+
+
+@test
 def test_umount_all_closes_handle():
     with gdtest.handle(disks=[100]) as g:
         guest_etc(g)
