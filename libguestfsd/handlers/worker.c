@@ -256,8 +256,11 @@ child_run (int sock, const char *sysroot, mode_t mask, GdWorkerMain main_func, g
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Out of the way of 0-3 first: a daemon started without stdin could
+   * have been given 0 for the socket. */
+  sock = fcntl (sock, F_DUPFD_CLOEXEC, 10);
   int null = open ("/dev/null", O_RDWR);
-  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (sock, 3) < 0)
+  if (sock < 0 || null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (sock, 3) < 0)
     _exit (126);
   close_range (4, ~0U, 0);
   fcntl (3, F_SETFD, FD_CLOEXEC);
