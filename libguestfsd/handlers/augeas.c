@@ -2,10 +2,13 @@
  *
  * Augeas reads and writes files by name below its root, following
  * symlinks the way the process sees them.  The handle therefore lives in
- * a worker process chrooted into the sysroot (worker.h): the lenses are
- * loaded from the host before the chroot, the guest's files after it.
+ * a worker process (worker.h) that chroots into the sysroot to load and
+ * save, and only then: Augeas keeps no file open, so between requests the
+ * worker holds nothing of the guest, and "/" can be unmounted under an
+ * open handle, as with the original.  The lenses come from the host: a
+ * template process loads them once per connection and forks the workers.
  * One handle per connection, dropped by aug_close, a new aug_init, and
- * umount_all (it keeps files and the filesystem busy).
+ * umount_all (as the original does).
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -125,7 +128,7 @@ load_failure (augeas *aug)
 }
 
 static GdWmsg *
-serve (augeas *aug, GdWmsg *req)
+serve (GdWorkerChild *wc, augeas *aug, GdWmsg *req)
 {
   gint64 op, n;
   const char *a = NULL, *b = NULL, *c = NULL;
@@ -208,14 +211,22 @@ serve (augeas *aug, GdWmsg *req)
         return ok;
       }
     case OP_SAVE:
-      umask ((mode_t) n & 0777);
-      if (aug_save (aug) < 0)
-        return file_failures (aug, "augeas save failed");
-      return gd_wmsg_ok ();
     case OP_LOAD:
-      if (aug_load (aug) < 0)
-        return load_failure (aug);
-      return gd_wmsg_ok ();
+      /* The only requests that touch files: in the guest for them only,
+       * so that between requests the worker keeps nothing busy (Augeas
+       * keeps no file open). */
+      if (!gd_worker_child_chroot (wc))
+        return gd_wmsg_error (errno, "chroot: %s", g_strerror (errno));
+      umask ((mode_t) n & 0777);
+      r = op == OP_SAVE ? aug_save (aug) : aug_load (aug);
+      ok = r < 0 ? file_failures (aug, op == OP_SAVE ? "augeas save failed" : "augeas load failed")
+                 : gd_wmsg_ok ();
+      if (!gd_worker_child_leave (wc))
+        {
+          gd_wmsg_free (ok);
+          return gd_wmsg_error (errno, "leaving the chroot: %s", g_strerror (errno));
+        }
+      return ok;
     case OP_SETM:
       r = aug_setm (aug, a, b, c);
       if (r < 0)
@@ -258,15 +269,23 @@ augeas_worker_main (GdWorkerChild *wc, gpointer data)
 {
   Template *t = data;
   augeas *aug = t->aug;
-  if (!gd_worker_child_chroot (wc))
+  if (!(t->flags & AUG_NO_LOAD))
     {
-      gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-      return 1;
-    }
-  if (!(t->flags & AUG_NO_LOAD) && aug_load (aug) < 0)
-    {
-      gd_worker_child_send (wc, load_failure (aug));
-      return 1;
+      if (!gd_worker_child_chroot (wc))
+        {
+          gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
+          return 1;
+        }
+      if (aug_load (aug) < 0)
+        {
+          gd_worker_child_send (wc, load_failure (aug));
+          return 1;
+        }
+      if (!gd_worker_child_leave (wc))
+        {
+          gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
+          return 1;
+        }
     }
   if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
     return 1;
@@ -274,7 +293,7 @@ augeas_worker_main (GdWorkerChild *wc, gpointer data)
   GdWmsg *req;
   while ((req = gd_worker_child_recv (wc)) != NULL)
     {
-      GdWmsg *reply = serve (aug, req);
+      GdWmsg *reply = serve (wc, aug, req);
       gd_wmsg_free (req);
       if (!gd_worker_child_send (wc, reply))
         break;
@@ -583,6 +602,8 @@ gd_do_aug_ls (GdRequest *req, const char *augpath, char ***ret, GError **error)
 gboolean
 gd_do_aug_save (GdRequest *req, GError **error)
 {
+  if (!gd_check_root_mounted (req, error))
+    return FALSE;
   g_autoptr (GdWmsg) reply =
       call (req, OP_SAVE, NULL, NULL, NULL, gd_conn_umask (gd_request_connection (req)), error);
   return reply != NULL;
@@ -591,6 +612,8 @@ gd_do_aug_save (GdRequest *req, GError **error)
 gboolean
 gd_do_aug_load (GdRequest *req, GError **error)
 {
+  if (!gd_check_root_mounted (req, error))
+    return FALSE;
   g_autoptr (GdWmsg) reply = call (req, OP_LOAD, NULL, NULL, NULL, 0, error);
   return reply != NULL;
 }

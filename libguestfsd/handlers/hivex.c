@@ -1,10 +1,10 @@
 /* libguestfsd handlers: Windows registry hives, through libhivex.
  *
  * A hive is untrusted data parsed by a C library, and hivex opens files
- * by name: the handle lives in a worker process chrooted into the sysroot
- * (worker.h), so a malformed hive that crashes hivex kills only the
- * worker, and names (the hive, the file hivex_commit writes) resolve
- * inside the guest.  Only regular files are opened: a guest's device
+ * by name: the handle lives in a worker process (worker.h), so a
+ * malformed hive that crashes hivex kills only the worker, and the worker
+ * opens and commits chrooted into the sysroot, so names (the hive, the
+ * file hivex_commit writes) resolve inside the guest.  Only regular files are opened: a guest's device
  * node would be one of the host's devices.  One handle per connection,
  * dropped by hivex_close, a new hivex_open and umount_all.
  *
@@ -126,7 +126,7 @@ ok_handles (size_t *list)
 }
 
 static GdWmsg *
-serve (hive_h *h, const char *filename, GdWmsg *req)
+serve (GdWorkerChild *wc, hive_h *h, const char *filename, GdWmsg *req)
 {
   gint64 op, a, b;
   const char *s;
@@ -178,14 +178,23 @@ serve (hive_h *h, const char *filename, GdWmsg *req)
       return str ? ok_str (str, strlen (str)) : hivex_failure ("value %" PRId64, a);
     case OP_COMMIT:
       {
-        if (s != NULL)
+        /* Names resolve in the guest, for this request only. */
+        if (!gd_worker_child_chroot (wc))
+          return gd_wmsg_error (errno, "chroot: %s", g_strerror (errno));
+        GdWmsg *reply = s ? check_regular (s, TRUE) : NULL;
+        if (reply == NULL)
           {
-            GdWmsg *bad = check_regular (s, TRUE);
-            if (bad)
-              return bad;
+            umask ((mode_t) b & 0777);
+            errno = 0;
+            reply = hivex_commit (h, s, 0) == 0 ? gd_wmsg_ok ()
+                                                : hivex_failure ("%s", s ? s : filename);
           }
-        umask ((mode_t) b & 0777);
-        return hivex_commit (h, s, 0) == 0 ? gd_wmsg_ok () : hivex_failure ("%s", s ? s : filename);
+        if (!gd_worker_child_leave (wc))
+          {
+            gd_wmsg_free (reply);
+            return gd_wmsg_error (errno, "leaving the chroot: %s", g_strerror (errno));
+          }
+        return reply;
       }
     case OP_ADD_CHILD:
       r = hivex_node_add_child (h, node, s);
@@ -249,12 +258,20 @@ hivex_main (GdWorkerChild *wc, gpointer data)
       gd_worker_child_send (wc, hivex_failure ("%s", args->filename));
       return 1;
     }
+  /* A hive opened for writing is read into memory and its file closed:
+   * out of the guest, the worker then keeps nothing busy (a read-only
+   * hive stays mapped, as with the original). */
+  if (!gd_worker_child_leave (wc))
+    {
+      gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
+      return 1;
+    }
   if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
     return 1;
   GdWmsg *req;
   while ((req = gd_worker_child_recv (wc)) != NULL)
     {
-      GdWmsg *reply = serve (h, args->filename, req);
+      GdWmsg *reply = serve (wc, h, args->filename, req);
       gd_wmsg_free (req);
       if (!gd_worker_child_send (wc, reply))
         break;
@@ -484,7 +501,8 @@ gd_do_hivex_value_utf8 (GdRequest *req, int64_t valueh, char **ret, GError **err
 gboolean
 gd_do_hivex_commit (GdRequest *req, const char *filename, GError **error)
 {
-  if (filename != NULL && !gd_check_pathname (req, "filename", filename, error))
+  if (filename != NULL ? !gd_check_pathname (req, "filename", filename, error)
+                       : !gd_check_root_mounted (req, error))
     return FALSE;
   g_autoptr (GdWmsg) reply = call_full (
       req, OP_COMMIT, 0, gd_conn_umask (gd_request_connection (req)), filename, NULL, 0, error);

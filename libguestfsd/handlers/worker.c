@@ -42,6 +42,7 @@ struct _GdWorkerChild
 {
   int fd;
   const char *sysroot;
+  int host_root; /* O_PATH fd of the host's /, to leave the chroot */
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -233,6 +234,12 @@ gd_worker_child_chroot (GdWorkerChild *wc)
   return chroot (wc->sysroot) == 0 && chdir ("/") == 0;
 }
 
+gboolean
+gd_worker_child_leave (GdWorkerChild *wc)
+{
+  return fchdir (wc->host_root) == 0 && chroot (".") == 0 && chdir ("/") == 0;
+}
+
 GdWmsg *
 gd_worker_child_recv (GdWorkerChild *wc)
 {
@@ -268,7 +275,10 @@ child_run (int sock, const char *sysroot, mode_t mask, GdWorkerMain main_func, g
   /* Hold nothing of the guest until asked to chroot. */
   if (chdir ("/") < 0)
     _exit (126);
-  GdWorkerChild wc = { .fd = 3, .sysroot = sysroot };
+  int host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (host_root < 0)
+    _exit (126);
+  GdWorkerChild wc = { .fd = 3, .sysroot = sysroot, .host_root = host_root };
   _exit (main_func (&wc, data));
 }
 

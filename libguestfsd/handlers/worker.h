@@ -1,9 +1,10 @@
 /* libguestfsd handlers: confined worker processes.
  *
- * Some libraries (Augeas, sd-journal) open guest files by name, following
- * symlinks as the host sees them.  Their handles therefore live in a
- * forked child that has chrooted into the sysroot, and the handlers talk
- * to it with small messages over a socketpair.  A crash in the library
+ * Some libraries (Augeas, sd-journal, hivex) open guest files by name,
+ * following symlinks as the host sees them.  Their handles therefore live
+ * in a forked child that chroots into the sysroot to open files (and may
+ * leave it again when it keeps none open), and the handlers talk to it
+ * with small messages over a socketpair.  A crash in the library
  * kills only the worker (the next call says so), and dropping the worker
  * (SIGKILL) can never block.
  *
@@ -51,7 +52,12 @@ GdWmsg *gd_wmsg_error (int errnum, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
  * gd_worker_child_recv returns NULL.  Returns the exit status. */
 typedef int (*GdWorkerMain) (GdWorkerChild *wc, gpointer data);
 
-gboolean gd_worker_child_chroot (GdWorkerChild *wc);              /* FALSE with errno set */
+/* Enter the sysroot (as mounted now), and leave it for the host's root:
+ * a worker that keeps no guest file open between requests leaves it, so
+ * that it does not keep the guest's filesystems busy.  FALSE with errno
+ * set. */
+gboolean gd_worker_child_chroot (GdWorkerChild *wc);
+gboolean gd_worker_child_leave (GdWorkerChild *wc);
 GdWmsg *gd_worker_child_recv (GdWorkerChild *wc);                 /* NULL at end */
 gboolean gd_worker_child_send (GdWorkerChild *wc, GdWmsg *reply); /* frees reply */
 

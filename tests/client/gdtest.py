@@ -196,14 +196,6 @@ def daemon_children():
     return found
 
 
-def chrooted(pid):
-    """Whether a process has chrooted (its root is not the host's)."""
-    try:
-        return os.readlink(f"/proc/{pid}/root") != "/"
-    except OSError:
-        return False
-
-
 # ---- running ---------------------------------------------------------------
 
 def main():

@@ -137,6 +137,25 @@ def test_umount_all_closes_hive():
 
 
 @test
+def test_umount_with_write_handle_open():
+    # A hive opened for writing is held in memory (as with the original):
+    # "/" can be unmounted under it, and it is committed to what is
+    # mounted then.
+    with gdtest.handle(disks=[100]) as g:
+        with_hive(g)
+        g.hivex_open("/hive", write=True)
+        g.umount("/")
+        assert g.mounts() == []
+        g.hivex_node_add_child(g.hivex_root(), "Later")
+        gdtest.expect_error(g, g.hivex_commit, None, match="mount")
+        g.mount("/dev/sda1", "/")
+        g.hivex_commit(None)
+        g.hivex_open("/hive")
+        assert g.hivex_node_get_child(g.hivex_root(), "Later") != 0
+        g.hivex_close()
+
+
+@test
 def test_worker_death():
     # The hive is parsed in a worker process: if hivex crashes on a
     # malformed hive, the call fails (EIO) and the daemon goes on.
