@@ -55,7 +55,8 @@ struct _GdConnection
   gboolean sysroot_mnt_id_valid;
   mode_t umask;
   GData *data;
-  guint8 *out; /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
+  GArray *umount_keys; /* GQuarks of data dropped by gd_umount_all */
+  guint8 *out;         /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
   gboolean exit_requested;
   gboolean broken; /* the stream lost sync: stop serving */
 };
@@ -84,6 +85,8 @@ void gd_connection_free (GdConnection *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdConnection, gd_connection_free)
 /* Sends the launch flag and serves requests until end of stream. */
 gboolean gd_connection_serve (GdConnection *conn, GError **error);
+/* Drops the data set with gd_conn_set_data_until_umount (gd_umount_all). */
+void gd_conn_drop_umount_data (GdConnection *conn);
 
 /* Engine internals used across engine files. */
 gboolean gd_send_ok_reply (GdRequest *req, GError **error);

@@ -121,6 +121,8 @@ swapoff_guest_files (GdConnection *conn)
 gboolean
 gd_umount_all (GdConnection *conn, GError **error)
 {
+  /* Handles on guest files first: they would keep filesystems busy. */
+  gd_conn_drop_umount_data (conn);
   /* In live mode the sysroot is the running system: never unmount it. */
   if (conn->cfg.live)
     return TRUE;
