@@ -13,7 +13,10 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -291,8 +294,30 @@ is_active_swap (dev_t rdev)
 }
 
 gboolean
+gd_fs_check_writable (const char *node, const char *name, GError **error)
+{
+  int fd = open (node, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      gd_perror (error, "%s", name);
+      return FALSE;
+    }
+  int ro = 0;
+  int r = ioctl (fd, BLKROGET, &ro);
+  close (fd);
+  if (r == 0 && ro)
+    {
+      gd_error_errno (error, EROFS, "%s: the device is read-only", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 gd_fs_check_unused (const GdDevice *dev, GError **error)
 {
+  if (!gd_fs_check_writable (dev->node, dev->guest, error))
+    return FALSE;
   g_autofree char *mp = gd_fs_mountpoint_of (dev->node);
   if (mp != NULL)
     {

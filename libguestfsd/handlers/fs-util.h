@@ -48,8 +48,13 @@ char *gd_fs_devno_node (dev_t devno);
  * NULL when node is not mounted. */
 char *gd_fs_mountpoint_of (const char *node);
 
+/* EROFS when the block device is read-only (a read-only drive, or after
+ * blockdev_setro): the tools that would write it fail with less clear
+ * messages (EPERM, "Couldn't find valid filesystem superblock"). */
+gboolean gd_fs_check_writable (const char *node, const char *name, GError **error);
+
 /* EBUSY when the device is mounted or swapped on: making a filesystem
- * there would destroy what is in use. */
+ * there would destroy what is in use.  EROFS when it is read-only. */
 gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
 
 /* Label length rules per filesystem type (set_label, mkfs, mkswap).
