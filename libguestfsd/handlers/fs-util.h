@@ -44,6 +44,14 @@ char *gd_fs_resolve_spec (GdRequest *req, const char *spec, GError **error);
 /* The /dev node of a block device number, or NULL. */
 char *gd_fs_devno_node (dev_t devno);
 
+/* A device number as the appliance would have it.  On a host, the number
+ * of one of our drives or of its partitions is a loop device's, which
+ * changes from launch to launch; this gives the number the kernel's sd
+ * numbering has for the guest's name (8:1 for /dev/sda1), which is what
+ * the original daemon reports.  Other numbers (dm, md, anonymous ones,
+ * partitions past 15) are returned as they are. */
+dev_t gd_fs_guest_devno (GdRequest *req, dev_t host);
+
 /* The host mount point of the first mount of node (from mountinfo), or
  * NULL when node is not mounted. */
 char *gd_fs_mountpoint_of (const char *node);

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -17,14 +16,10 @@
 #include "gd-actions.h"
 #include "gd-private.h"
 
-/* st_dev in host mode.  A filesystem on one of our drives has the number
- * of a loop device (or of its partition): it differs from one launch to
- * the next, and between two handles serving copies of the same image, so
- * virt-diff would report every file as changed.  We report the number the
- * appliance gives the guest's name instead (8:1 for /dev/sda1, in the
- * kernel's sd numbering), which is what the original daemon returns.
- * Other devices (dm, md, btrfs's anonymous numbers, the appliance itself)
- * keep their own number. */
+/* st_dev as the appliance would give it (gd_fs_guest_devno): a loop
+ * device's number differs from one launch to the next and between two
+ * handles serving copies of the same image, so virt-diff would report
+ * every file as changed.  One lookup per distinct number in a batch. */
 typedef struct
 {
   gboolean valid;
@@ -32,60 +27,15 @@ typedef struct
   dev_t guest;
 } DevMap;
 
-/* The sd majors, 16 disks each, 15 partitions per disk. */
-static const guint sd_majors[] = { 8,   65,  66,  67,  68,  69,  70,  71,
-                                   128, 129, 130, 131, 132, 133, 134, 135 };
-
-/* "/dev/sdX[N]" or "/dev/vdX[N]" ... -> disk index and partition number. */
-static gboolean
-parse_disk_name (const char *name, guint *index, guint *partnum)
-{
-  static const char *const prefixes[] = { "/dev/sd", "/dev/vd", "/dev/hd", "/dev/xvd", "/dev/ubd" };
-  const char *p = NULL;
-  for (size_t i = 0; i < G_N_ELEMENTS (prefixes) && p == NULL; i++)
-    if (g_str_has_prefix (name, prefixes[i]))
-      p = name + strlen (prefixes[i]);
-  if (p == NULL || !g_ascii_islower (*p))
-    return FALSE;
-  guint idx = 0;
-  for (; g_ascii_islower (*p); p++)
-    {
-      idx = idx * 26 + (guint) (*p - 'a' + 1);
-      if (idx > 100000)
-        return FALSE;
-    }
-  guint64 n = 0;
-  if (*p != '\0')
-    {
-      char *end;
-      n = g_ascii_strtoull (p, &end, 10);
-      if (*end != '\0' || !g_ascii_isdigit (*p) || n == 0 || n > G_MAXUINT)
-        return FALSE;
-    }
-  *index = idx - 1;
-  *partnum = (guint) n;
-  return TRUE;
-}
-
 static guint64
 guest_st_dev (GdRequest *req, dev_t host, DevMap *map)
 {
-  if (map->valid && map->host == host)
-    return map->guest;
-  map->valid = TRUE;
-  map->host = map->guest = host;
-  GdConnection *conn = gd_request_connection (req);
-  if (!gd_conn_host_mode (conn))
-    return host;
-  g_autofree char *node = gd_fs_devno_node (host);
-  if (node == NULL)
-    return host;
-  g_autofree char *name = gd_device_guest_name (conn, node);
-  guint index, partnum;
-  if (name == NULL || strcmp (name, node) == 0 || !parse_disk_name (name, &index, &partnum) ||
-      index / 16 >= G_N_ELEMENTS (sd_majors) || partnum > 15)
-    return host;
-  map->guest = makedev (sd_majors[index / 16], (index % 16) * 16 + partnum);
+  if (!map->valid || map->host != host)
+    {
+      map->valid = TRUE;
+      map->host = host;
+      map->guest = gd_fs_guest_devno (req, host);
+    }
   return map->guest;
 }
 
