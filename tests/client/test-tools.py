@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import time
 
 import guestfs
