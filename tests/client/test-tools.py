@@ -1273,6 +1273,37 @@ def test_python_close_shutdown():
 
 
 @test
+def test_python_drive_order():
+    # Guest names follow the order of add_drive whatever each drive's
+    # read-only flag (virt-resize adds its source read-only, then the
+    # target: swapping them would write to the wrong disk).
+    with gdtest.tmpdir() as d:
+        spec = [(16, True), (24, False), (32, True), (40, False), (48, False)]
+        g = guestfs.GuestFS(python_return_dict=True)
+        for i, (size, ro) in enumerate(spec):
+            path = os.path.join(d, f"{i}.img")
+            with open(path, "wb") as f:
+                f.truncate(size * MiB)
+            g.add_drive_opts(path, format="raw", readonly=ro)
+        g.launch()
+        try:
+            devs = g.list_devices()
+            assert devs == ["/dev/sd" + c for c in "abcde"], devs
+            assert [g.blockdev_getsize64(x) for x in devs] == [s * MiB for s, _ in spec]
+            for x, (_, ro) in zip(devs, spec):
+                if ro:
+                    expect_error(g, g.pwrite_device, x, b"x", 0, errno=30)
+                else:
+                    g.pwrite_device(x, b"x", 0)
+        finally:
+            g.shutdown()
+            g.close()
+        for i, (_, ro) in enumerate(spec):
+            with open(os.path.join(d, f"{i}.img"), "rb") as f:
+                assert f.read(1) == (b"\0" if ro else b"x"), i
+
+
+@test
 def test_python_readonly_drive():
     with gdtest.tmpdir() as d:
         img = new_fs_image(d, script='write /f "original"\n')
