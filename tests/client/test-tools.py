@@ -893,6 +893,69 @@ def test_virt_format_lvm():
 
 
 @test
+def test_virt_resize():
+    need("lvm_set_filter", "lvs", "pvs_full")
+    with gdtest.tmpdir() as d:
+        src = new_fs_image(d, "src.img", size="64M", script="""
+mkdir /d
+write /d/f "resized"
+""")
+        before = sha256(src)
+        dst = os.path.join(d, "dst.img")
+        with open(dst, "wb") as f:
+            f.truncate(160 * MiB)
+        run(["virt-resize", "--expand", "/dev/sda1", src, dst])
+        assert sha256(src) == before  # the source is only read
+        p = fish("--ro", "-a", dst, "-m", "/dev/sda1", script="""
+cat /d/f
+vfs-type /dev/sda1
+statvfs /
+part-get-parttype /dev/sda
+""")
+        o = out(p)
+        assert o.startswith("resized\next4\n"), o
+        sv = dict(re.findall(r"^(\w+): (-?\d+)$", o, re.M))
+        assert int(sv["blocks"]) * int(sv["frsize"]) > 120 * MiB, sv
+        assert o.rstrip().endswith("msdos"), o
+
+
+@test
+def test_virt_sparsify_in_place():
+    need("lvs", "vgs", "lvs_full")
+    with gdtest.tmpdir() as d:
+        img = new_fs_image(d, size="128M")
+        data = os.path.join(d, "data")
+        with open(data, "wb") as f:
+            f.write(os.urandom(40 * MiB))
+        fish("-a", img, "-m", "/dev/sda1", "upload", data, "/junk", ":", "sync", ":",
+             "rm", "/junk", ":", "write", "/kept", "still here")
+        used = os.stat(img).st_blocks * 512
+        run(["virt-sparsify", "--in-place", img])
+        after = os.stat(img).st_blocks * 512
+        assert after < used - 30 * MiB, (used, after)  # the deleted file's blocks
+        p = fish("--ro", "-a", img, "-m", "/dev/sda1", "cat", "/kept")
+        assert out(p) == "still here\n", out(p)
+
+
+@test
+def test_virt_alignment_scan():
+    with gdtest.tmpdir() as d:
+        img = os.path.join(d, "a.img")
+        fish("-N", f"{img}=disk:64M", script="""
+part-init /dev/sda mbr
+part-add /dev/sda p 63 20479
+part-add /dev/sda p 20480 -1
+""")
+        p = run(["virt-alignment-scan", "-a", img], check=False)
+        lines = out(p).splitlines()
+        assert lines[0].split()[:2] == ["/dev/sda1", str(63 * 512)], lines
+        assert lines[0].split()[-1] != "ok", lines
+        assert lines[1].split()[:2] == ["/dev/sda2", str(20480 * 512)], lines
+        assert lines[1].split()[-1] == "ok", lines
+        assert p.returncode == 3, p.returncode  # some partitions are not aligned
+
+
+@test
 def test_virt_df():
     with gdtest.tmpdir() as d:
         img = new_fs_image(d, size="96M", script="fallocate64 /big %d\n" % (20 * MiB))
