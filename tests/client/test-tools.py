@@ -1367,6 +1367,28 @@ def test_python_drive_order():
 
 
 @test
+def test_qcow2_refused():
+    # The stand-in serves raw images only.  The library names no format
+    # unless the user gives one, and qemu would probe: a qcow2 file must
+    # not be served (and written) as a raw disk.
+    if not gdtest.have_program("qemu-img"):
+        skip("no qemu-img")
+    with gdtest.tmpdir() as d:
+        q = os.path.join(d, "q.qcow2")
+        run(["qemu-img", "create", "-q", "-f", "qcow2", q, "64M"])
+        before = sha256(q)
+        for args in (["-a", q], ["--ro", "-a", q], ["--format=qcow2", "-a", q]):
+            p = fish("-v", *args, "run", ":", "list-devices", check=False)
+            assert p.returncode == 1, (args, out(p))
+            assert "only raw images can be served (qcow2)" in err(p), err(p)[-500:]
+        assert sha256(q) == before
+        # A raw image is probed as raw.
+        img = new_fs_image(d)
+        p = fish("-a", img, "run", ":", "list-filesystems")
+        assert out(p) == "/dev/sda1: ext4\n"
+
+
+@test
 def test_python_readonly_drive():
     with gdtest.tmpdir() as d:
         img = new_fs_image(d, script='write /f "original"\n')
