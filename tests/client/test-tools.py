@@ -1336,6 +1336,39 @@ def test_python_close_shutdown():
 
 
 @test
+def test_python_user_cancel():
+    # user_cancel (guestfish's ^C) during a transfer: the call fails with
+    # "operation cancelled", the handle stays usable.
+    import threading
+    with gdtest.tmpdir() as d:
+        img = new_fs_image(d, size="1200M", script="fallocate64 /big %d\n" % (1024 * MiB))
+        src = sparse_disk(os.path.join(d, "src"), 1024 * MiB)
+        dst = os.path.join(d, "dst")
+        g = guestfs.GuestFS(python_return_dict=True)
+        g.add_drive_opts(img, format="raw")
+        g.launch()
+        try:
+            g.mount("/dev/sda1", "/")
+            for name, call in [("download", lambda: g.download("/big", dst)),
+                               ("upload", lambda: g.upload(src, "/up")),
+                               ("download of a device", lambda: g.download("/dev/sda", dst))]:
+                timer = threading.Timer(0.3, g.user_cancel)
+                timer.start()
+                try:
+                    _, t = timed(call)
+                    if t > 1:
+                        raise AssertionError(f"{name} ran {t:.1f} s and was not cancelled")
+                except RuntimeError as e:
+                    assert "cancelled" in str(e), (name, e)
+                timer.join()
+                assert g.filesize("/big") == 1024 * MiB
+                assert "lost+found" in g.ls("/")
+        finally:
+            g.shutdown()
+            g.close()
+
+
+@test
 def test_python_drive_order():
     # Guest names follow the order of add_drive whatever each drive's
     # read-only flag (virt-resize adds its source read-only, then the
