@@ -27,7 +27,7 @@ OWNERS = [
     ("tar_", "tar.c"), ("tgz_", "tar.c"), ("txz_", "tar.c"),
     ("checksum", "checksum.c"), ("find0", "find.c"), ("du", "du.c"),
     ("inspect_", "inspect*.c"), ("lvm_scan", "lvm.c"), ("lvs", "lvm.c"),
-    ("pvcreate", "lvm.c"), ("mkfs_btrfs", "btrfs.c"), ("file", "filetype.c"),
+    ("pvcreate", "lvm.c"), ("is_lv", "lvm.c"), ("vgs", "lvm.c"), ("mkfs_btrfs", "btrfs.c"), ("file", "filetype.c"),
     ("cp", "copy.c"), ("mv", "copy.c"),
 ]
 
@@ -921,7 +921,7 @@ part-get-parttype /dev/sda
 
 @test
 def test_virt_sparsify_in_place():
-    need("lvs", "vgs", "lvs_full")
+    need("lvs", "vgs", "lvs_full", "is_lv")
     with gdtest.tmpdir() as d:
         img = new_fs_image(d, size="128M")
         data = os.path.join(d, "data")
