@@ -26,9 +26,9 @@ GUESTFSD = os.path.join(gdtest.BUILDDIR, "guestfsd", "guestfsd")
 OWNERS = [
     ("tar_", "tar.c"), ("tgz_", "tar.c"), ("txz_", "tar.c"),
     ("checksum", "checksum.c"), ("find0", "find.c"), ("du", "du.c"),
-    ("inspect_", "inspect*.c"), ("lvm_scan", "lvm.c"), ("lvs", "lvm.c"),
-    ("pvcreate", "lvm.c"), ("is_lv", "lvm.c"), ("vgs", "lvm.c"), ("mkfs_btrfs", "btrfs.c"), ("file", "filetype.c"),
-    ("cp", "copy.c"), ("mv", "copy.c"),
+    ("inspect_", "inspect*.c"), ("lvm_", "lvm.c"), ("lvs", "lvm.c"), ("vgs", "lvm.c"),
+    ("pvs", "lvm.c"), ("pvcreate", "lvm.c"), ("is_lv", "lvm.c"),
+    ("mkfs_btrfs", "btrfs.c"), ("file", "filetype.c"), ("cp", "copy.c"), ("mv", "copy.c"),
 ]
 
 _procs = None
