@@ -470,6 +470,24 @@ cat /etc/conf2
         run(["virt-edit", "-a", img, "-m", "/dev/sda1", "/etc/conf", "-e", "s/port=1/port=2/"])
         p = run(["virt-cat", "-a", img, "-m", "/dev/sda1", "/etc/conf"])
         assert out(p) == "name=barbaz\nport=2\n", out(p)
+        # Through symlinks (absolute, relative, and one that climbs above
+        # the root): the guest's file is edited, links and owner are kept.
+        fish("-a", img, "-m", "/dev/sda1", script="""
+chown 12 34 /etc/conf
+ln-s /etc/conf /etc/abs
+ln-s conf /etc/rel
+ln-s ../../../../etc/conf /etc/esc
+""")
+        for link in ("abs", "rel", "esc"):
+            run(["virt-edit", "-a", img, "-m", "/dev/sda1", "/etc/" + link, "-e", f"s/$/+{link}/"])
+        p = fish("--ro", "-a", img, "-m", "/dev/sda1", "cat", "/etc/conf", ":",
+                 "lstatns", "/etc/conf", ":", "readlink", "/etc/esc")
+        o = out(p)
+        assert o.startswith("name=barbaz+abs+rel+esc\nport=2+abs+rel+esc\n"), o
+        st = dict(re.findall(r"^(\w+): (-?\d+)$", o, re.M))
+        assert (st["st_uid"], st["st_gid"]) == ("12", "34"), st
+        assert int(st["st_mode"]) & 0o7777 == 0o640, st
+        assert o.rstrip().endswith("../../../../etc/conf"), o
         # virt-edit on a file that does not exist: an error, nothing created.
         p = run(["virt-edit", "-a", img, "-m", "/dev/sda1", "/etc/nope", "-e", "s/a/b/"],
                 check=False)
