@@ -1079,6 +1079,40 @@ def test_device_numbers_as_in_the_appliance():
 
 
 @test
+def test_read_only_tools_on_a_dirty_filesystem():
+    # The disk of a running or crashed guest: an ext4 whose journal needs
+    # replaying.  The read-only tools still read it (the appliance would
+    # replay into its overlay; a host mounts without replaying), and the
+    # image is not written.
+    if not (gdtest.have_program("mkfs.ext4") and gdtest.have_program("debugfs")):
+        skip("needs mkfs.ext4 and debugfs")
+    with gdtest.tmpdir() as d:
+        tree = os.path.join(d, "tree")
+        os.makedirs(os.path.join(tree, "etc"))
+        with open(os.path.join(tree, "etc", "hostname"), "w") as f:
+            f.write("dirty\n")
+        img = os.path.join(d, "dirty.img")
+        with open(img, "wb") as f:
+            f.truncate(32 * MiB)
+        run(["mkfs.ext4", "-q", "-F", "-d", tree, img])
+        run(["debugfs", "-w", "-R", "feature needs_recovery", img])
+        before = sha256(img)
+        p = fish("--ro", "-a", img, "-m", "/dev/sda", "cat", "/etc/hostname")
+        assert out(p) == "dirty\n\n", out(p)
+        p = run(["virt-cat", "-a", img, "-m", "/dev/sda", "/etc/hostname"])
+        assert out(p) == "dirty\n", out(p)
+        p = run(["virt-ls", "-a", img, "-m", "/dev/sda", "-lR", "/etc"])
+        assert re.search(r"^- 0644 +6 /etc/hostname$", out(p), re.M), out(p)
+        p = run(["virt-df", "-a", img])
+        assert ":/dev/sda " in out(p), out(p)
+        with gdtest.handle(readonly_images=[img]) as g:
+            g.mount("/dev/sda", "/")  # asked read-write: read-only all the same
+            assert g.cat("/etc/hostname") == "dirty\n"
+            expect_error(g, g.write, "/x", "y", errno=30)
+        assert sha256(img) == before
+
+
+@test
 def test_virt_inspector():
     need("inspect_os")
     with gdtest.tmpdir() as d:
