@@ -221,16 +221,91 @@ is_disk_sysname (const char *name)
   return FALSE;
 }
 
-/* sda < sdb < ... < sdz < sdaa: shorter names first, then bytes. */
-static int
-compare_sysnames (gconstpointer a, gconstpointer b)
+/* A sysfs path component made of an optional lower-case word and numbers
+ * separated by ':' or '.' ("host2", "target2:0:10", "2:0:10:0",
+ * "0000:00:03.0"), compared number by number.  Anything else (hex PCI
+ * addresses with letters, "virtio1" vs "block") compares as bytes, which
+ * is right for the fixed-width PCI addresses. */
+static gboolean
+numbered_component (const char *s, size_t len, size_t *prefix)
 {
-  const GdDrive *da = *(const GdDrive *const *) a;
-  const GdDrive *db = *(const GdDrive *const *) b;
-  size_t la = strlen (da->sysname), lb = strlen (db->sysname);
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  return strcmp (da->sysname, db->sysname);
+  size_t i = 0;
+  while (i < len && g_ascii_islower (s[i]))
+    i++;
+  *prefix = i;
+  if (i == len || !g_ascii_isdigit (s[i]))
+    return FALSE;
+  for (; i < len; i++)
+    if (!g_ascii_isdigit (s[i]) && s[i] != ':' && s[i] != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static int
+compare_component (const char *a, size_t la, const char *b, size_t lb)
+{
+  size_t pa, pb;
+  if (numbered_component (a, la, &pa) && numbered_component (b, lb, &pb) && pa == pb &&
+      memcmp (a, b, pa) == 0)
+    {
+      const char *ea = a + la, *eb = b + lb;
+      a += pa;
+      b += pb;
+      while (a < ea && b < eb)
+        {
+          if (!g_ascii_isdigit (*a) || !g_ascii_isdigit (*b))
+            {
+              if (*a != *b)
+                return *a < *b ? -1 : 1;
+              a++, b++;
+              continue;
+            }
+          while (a < ea && *a == '0' && a + 1 < ea && g_ascii_isdigit (a[1]))
+            a++;
+          while (b < eb && *b == '0' && b + 1 < eb && g_ascii_isdigit (b[1]))
+            b++;
+          size_t na = 0, nb = 0;
+          while (a + na < ea && g_ascii_isdigit (a[na]))
+            na++;
+          while (b + nb < eb && g_ascii_isdigit (b[nb]))
+            nb++;
+          if (na != nb)
+            return na < nb ? -1 : 1;
+          int c = memcmp (a, b, na);
+          if (c != 0)
+            return c;
+          a += na;
+          b += nb;
+        }
+      return (a < ea) - (b < eb);
+    }
+  int c = memcmp (a, b, MIN (la, lb));
+  return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/* Drives in the order of their place on the bus, as the library added
+ * them: controller, then SCSI host:channel:target:lun.  Kernel names are
+ * no guide: the SCSI disks of one controller are probed in parallel, so
+ * the appliance's own disk (added last) may well become sda. */
+static int
+compare_bus_order (gconstpointer a, gconstpointer b)
+{
+  const char *pa = (*(const GdDrive *const *) a)->syspath;
+  const char *pb = (*(const GdDrive *const *) b)->syspath;
+  while (*pa && *pb)
+    {
+      size_t la = strcspn (pa, "/"), lb = strcspn (pb, "/");
+      int c = compare_component (pa, la, pb, lb);
+      if (c != 0)
+        return c;
+      pa += la;
+      pb += lb;
+      while (*pa == '/')
+        pa++;
+      while (*pb == '/')
+        pb++;
+    }
+  return (*pa != '\0') - (*pb != '\0');
 }
 
 void
@@ -266,7 +341,7 @@ gd_device_table_discover (GdDeviceTable *table)
       close (fd);
       g_ptr_array_add (table->drives, d);
     }
-  g_ptr_array_sort (table->drives, compare_sysnames);
+  g_ptr_array_sort (table->drives, compare_bus_order);
 }
 
 guint

@@ -24,7 +24,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdDeviceTable, gd_device_table_free)
 gboolean gd_device_table_add_drive (GdDeviceTable *table, const char *path, gboolean readonly,
                                     GError **error);
 /* Appliance mode: the disks are those of /sys/block, minus the device
- * holding the appliance's own root filesystem. */
+ * holding the appliance's own root filesystem, in bus order (controller,
+ * then SCSI address), which is the order the library added them in. */
 void gd_device_table_discover (GdDeviceTable *table);
 guint gd_device_table_n_drives (GdDeviceTable *table);
 /* Host node of drive i ("/dev/loop3"). */
