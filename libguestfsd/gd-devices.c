@@ -463,15 +463,82 @@ gd_device_table_guest_name (GdDeviceTable *table, const char *node)
           return g_strdup_printf ("%s%u", disk, part);
         }
     }
-  /* /dev/dm-N is better known by its device-mapper name. */
-  if (g_str_has_prefix (node, "/dev/dm-"))
+  /* /dev/dm-N and /dev/mapper/NAME: the name the original reports. */
+  if (g_str_has_prefix (node, "/dev/dm-") || g_str_has_prefix (node, "/dev/mapper/"))
     {
-      g_autofree char *path = g_strdup_printf ("/sys/block/%s/dm/name", node + 5);
-      g_autofree char *dmname = NULL;
-      if (g_file_get_contents (path, &dmname, NULL, NULL))
-        return g_strconcat ("/dev/mapper/", g_strchomp (dmname), NULL);
+      char *name = gd_device_dm_name (node);
+      if (name != NULL)
+        return name;
     }
   return g_strdup (node);
+}
+
+/* Splits a device-mapper name made by LVM ("VG-LV", each '-' inside a
+ * name doubled) into /dev/VG/LV. */
+static char *
+lvm_dm_name_to_path (const char *dmname)
+{
+  const char *p = dmname;
+  while (*p)
+    {
+      if (*p == '-' && p[1] == '-')
+        p += 2;
+      else if (*p == '-')
+        break;
+      else
+        p++;
+    }
+  if (*p != '-' || p == dmname || p[1] == '\0')
+    return NULL;
+  g_autofree char *vg = g_strndup (dmname, p - dmname);
+  g_autofree char *lv = g_strdup (p + 1);
+  GString *out = g_string_new ("/dev/");
+  for (const char *s = vg; *s; s++)
+    {
+      g_string_append_c (out, *s);
+      if (*s == '-')
+        s++; /* "--" stands for "-" */
+    }
+  g_string_append_c (out, '/');
+  for (const char *s = lv; *s; s++)
+    {
+      g_string_append_c (out, *s);
+      if (*s == '-')
+        s++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+gd_device_dm_name (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return NULL;
+  g_autofree char *dir =
+      g_strdup_printf ("/sys/dev/block/%u:%u/dm", major (st.st_rdev), minor (st.st_rdev));
+  g_autofree char *name_file = g_build_filename (dir, "name", NULL);
+  g_autofree char *uuid_file = g_build_filename (dir, "uuid", NULL);
+  g_autofree char *dmname = NULL, *uuid = NULL;
+  if (!g_file_get_contents (name_file, &dmname, NULL, NULL))
+    return NULL;
+  g_strchomp (dmname);
+  if (*dmname == '\0')
+    return NULL;
+  /* A logical volume: "LVM-" and the VG and LV UUIDs (32 characters
+   * each), with nothing after them (LVM's internal layers add "-real",
+   * "-cow", "-tpool" ...). */
+  if (g_file_get_contents (uuid_file, &uuid, NULL, NULL))
+    {
+      g_strchomp (uuid);
+      if (g_str_has_prefix (uuid, "LVM-") && strlen (uuid) == 4 + 64)
+        {
+          char *path = lvm_dm_name_to_path (dmname);
+          if (path != NULL)
+            return path;
+        }
+    }
+  return g_strconcat ("/dev/mapper/", dmname, NULL);
 }
 
 /* Is the block device at syspath ours: a drive, a partition of one, or
