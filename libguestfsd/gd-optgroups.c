@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libguestfsd/guestfsd.h>
@@ -33,6 +34,23 @@ kernel_has_filesystem (const char *fs)
         return TRUE;
     }
   return FALSE;
+}
+
+/* md is often a module that nothing has loaded yet: mdadm (or the
+ * kernel, when /dev/mdN is opened) loads it on first use. */
+static gboolean
+have_md (void)
+{
+  if (access ("/proc/mdstat", F_OK) == 0)
+    return TRUE;
+  struct utsname u;
+  if (uname (&u) < 0)
+    return FALSE;
+  g_autofree char *dep = g_strdup_printf ("/lib/modules/%s/modules.dep", u.release);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (dep, &text, NULL, NULL))
+    return FALSE;
+  return strstr (text, "/md-mod.ko") != NULL;
 }
 
 static gboolean
@@ -68,7 +86,7 @@ system_supports (GdGroup group)
     case GD_GROUP_LVM2:
       return gd_prog_exists ("lvm") && have_device_mapper ();
     case GD_GROUP_MDADM:
-      return gd_prog_exists ("mdadm") && access ("/proc/mdstat", F_OK) == 0;
+      return gd_prog_exists ("mdadm") && have_md ();
     case GD_GROUP_NTFS3G:
       return gd_prog_exists ("ntfs-3g.probe");
     case GD_GROUP_NTFSPROGS:
