@@ -21,6 +21,10 @@
 #   --original          keep the distribution's guestfsd (for comparisons);
 #                       GUESTFSD is then not needed
 #   --force             rebuild even if the inputs have not changed
+#   --supermin          write only OUTDIR/supermin.d (no supermin run): with
+#                       LIBGUESTFS_PATH=OUTDIR the library builds the
+#                       appliance itself and caches it in $LIBGUESTFS_CACHEDIR
+#                       (/var/tmp/.guestfs-UID), as for its own appliance
 #
 # The build is skipped when OUTDIR already holds an appliance made from the
 # same inputs (see OUTDIR/stamp).  Needs root (supermin reads the host's
@@ -33,6 +37,7 @@ supermin_d=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d
 extra_packages=
 original=no
 force=no
+supermin_only=no
 
 die() {
     echo "$prog: $*" >&2
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
     --packages) extra_packages="$extra_packages $2"; shift 2 ;;
     --original) original=yes; shift ;;
     --force) force=yes; shift ;;
+    --supermin) supermin_only=yes; shift ;;
     --help|-h) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     -*) die "unknown option $1" ;;
@@ -78,6 +84,9 @@ stamp_of_inputs() {
     } | sha256sum | cut -d' ' -f1
 }
 stamp=$(stamp_of_inputs)
+if [ "$supermin_only" = yes ]; then
+    force=yes # cheap, and the library compares the files itself
+fi
 if [ "$force" = no ] && [ -f "$outdir/stamp" ] && [ -f "$outdir/root" ] &&
     [ -f "$outdir/kernel" ] && [ -f "$outdir/initrd" ] &&
     [ "$(cat "$outdir/stamp")" = "$stamp" ]; then
@@ -142,6 +151,14 @@ fi
 # supermin reads every packages* file of its input.
 echo $packages | tr ' ' '\n' | sed '/^$/d' | sort -u >"$tmp/supermin.d/packages-libguestfsd"
 echo "$prog: extra packages: $(tr '\n' ' ' <"$tmp/supermin.d/packages-libguestfsd")"
+
+if [ "$supermin_only" = yes ]; then
+    mkdir -p "$outdir"
+    rm -rf "$outdir/supermin.d"
+    cp -rp "$tmp/supermin.d" "$outdir/supermin.d"
+    echo "$prog: wrote $outdir/supermin.d (LIBGUESTFS_PATH=$outdir builds and caches the appliance)"
+    exit 0
+fi
 
 build=$outdir.tmp.$$
 rm -rf "$build"
