@@ -949,9 +949,30 @@ gd_do_list_dm_devices (GdRequest *req, char ***ret, GError **error)
 
 /* The lvm.conf we change: the appliance's private one.  Without
  * LVM_SYSTEM_DIR (a daemon serving a host's devices) we never touch the
- * host's /etc/lvm: we make a private copy and point LVM_SYSTEM_DIR at it. */
-static char *saved_conf;    /* the file as it was before the first filter */
-static gboolean have_saved; /* saved_conf is meaningful (NULL: no file) */
+ * host's /etc/lvm: we make a private copy and point LVM_SYSTEM_DIR at it.
+ * The file as it was is kept with the connection, and put back when the
+ * filter is cleared or the connection ends. */
+#define FILTER_KEY "lvm-filter"
+
+typedef struct
+{
+  char *path;
+  char *contents; /* NULL: there was no file */
+} SavedConf;
+
+static gboolean write_lvm_conf (const char *path, const char *contents, GError **error);
+
+static void
+saved_conf_restore (gpointer p)
+{
+  SavedConf *saved = p;
+  g_autoptr (GError) error = NULL;
+  if (!write_lvm_conf (saved->path, saved->contents, &error))
+    g_printerr ("guestfsd: restoring %s: %s\n", saved->path, error->message);
+  g_free (saved->path);
+  g_free (saved->contents);
+  g_free (saved);
+}
 
 static char *
 lvm_conf_path (GError **error)
@@ -1025,13 +1046,17 @@ reactivate (GdRequest *req)
 gboolean
 gd_do_lvm_set_filter (GdRequest *req, GdDevice *const *devices, GError **error)
 {
-  g_autofree char *path = lvm_conf_path (error);
-  if (path == NULL)
-    return FALSE;
-  if (!have_saved)
+  GdConnection *conn = gd_request_connection (req);
+  SavedConf *saved = gd_conn_get_data (conn, FILTER_KEY);
+  if (saved == NULL)
     {
-      g_file_get_contents (path, &saved_conf, NULL, NULL);
-      have_saved = TRUE;
+      g_autofree char *path = lvm_conf_path (error);
+      if (path == NULL)
+        return FALSE;
+      saved = g_new0 (SavedConf, 1);
+      g_file_get_contents (path, &saved->contents, NULL, NULL);
+      saved->path = g_steal_pointer (&path);
+      gd_conn_set_data (conn, FILTER_KEY, saved, saved_conf_restore);
     }
   /* Volumes on devices the filter hides must not stay active. */
   if (!LVM (req, NULL, "vgchange -an", error, "vgchange", "-a", "n"))
@@ -1048,8 +1073,8 @@ gd_do_lvm_set_filter (GdRequest *req, GdDevice *const *devices, GError **error)
   g_autofree char *conf =
       g_strdup_printf ("%s\n# Set by lvm_set_filter.\ndevices {\n\tfilter = [ %s ]\n"
                        "\tglobal_filter = [ %s ]\n}\n",
-                       saved_conf ? saved_conf : "", list->str, list->str);
-  if (!write_lvm_conf (path, conf, error))
+                       saved->contents ? saved->contents : "", list->str, list->str);
+  if (!write_lvm_conf (saved->path, conf, error))
     return FALSE;
   reactivate (req);
   return TRUE;
@@ -1058,13 +1083,11 @@ gd_do_lvm_set_filter (GdRequest *req, GdDevice *const *devices, GError **error)
 gboolean
 gd_do_lvm_clear_filter (GdRequest *req, GError **error)
 {
-  if (!have_saved)
-    return TRUE; /* no filter was ever set */
-  g_autofree char *path = lvm_conf_path (error);
-  if (path == NULL || !write_lvm_conf (path, saved_conf, error))
-    return FALSE;
-  g_clear_pointer (&saved_conf, g_free);
-  have_saved = FALSE;
+  GdConnection *conn = gd_request_connection (req);
+  if (gd_conn_get_data (conn, FILTER_KEY) == NULL)
+    return TRUE; /* no filter was set */
+  /* Puts the file back. */
+  gd_conn_set_data (conn, FILTER_KEY, NULL, NULL);
   if (gd_group_available (GD_GROUP_LVM2))
     reactivate (req);
   return TRUE;

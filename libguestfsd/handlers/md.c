@@ -83,10 +83,12 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
   for (int i = 0; i < 64; i++)
     if (missingbitmap & ((guint64) 1 << i))
       nmissing++;
-  if (!gd_request_has_optarg (req, GD_MD_CREATE_NRDEVICES_BITMASK))
-    nrdevices = (int) ndevices + nmissing;
   if (!gd_request_has_optarg (req, GD_MD_CREATE_SPARE_BITMASK))
     spare = 0;
+  /* By default every device (and missing slot) that is not a spare is
+   * an active member. */
+  if (!gd_request_has_optarg (req, GD_MD_CREATE_NRDEVICES_BITMASK))
+    nrdevices = (int) ndevices + nmissing - spare;
   if (!gd_request_has_optarg (req, GD_MD_CREATE_LEVEL_BITMASK) || *level == '\0')
     level = "raid1";
 
@@ -110,7 +112,7 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
     }
   /* Slot i of the array is "missing" when bit i is set, else the next
    * device; the devices left over after nrdevices slots are spares. */
-  if (missingbitmap >> (nrdevices < 64 ? nrdevices : 63) >> (nrdevices < 64 ? 0 : 1))
+  if (nrdevices < 64 && ((guint64) missingbitmap >> nrdevices) != 0)
     {
       gd_error_errno (error, EINVAL, "missingbitmap has bits set beyond nrdevices (%d)", nrdevices);
       return FALSE;
