@@ -78,8 +78,8 @@ stamp_of_inputs() {
         echo "original=$original packages=$extra_packages"
         ls -l --time-style=+%s "$supermin_d" /boot
         if [ "$original" = no ]; then
-            sha256sum "$guestfsd"
-            [ -z "$libguestfsd" ] || sha256sum "$libguestfsd"
+            sha256sum <"$guestfsd"
+            [ -z "$libguestfsd" ] || sha256sum <"$libguestfsd"
         fi
     } | sha256sum | cut -d' ' -f1
 }

@@ -122,4 +122,32 @@ def test_lvm_luks_md_ldm():
         assert g.lvs() == [] and g.pvs() == []
 
 
+@test
+def test_spares_and_filter():
+    with handle(disks=[40, 40, 40, 40, 40]) as g:
+        # RAID 1 of two devices and a spare (nrdevices defaults to 2).
+        g.md_create("r", ["/dev/sda", "/dev/sdb", "/dev/sdc"], spare=1)
+        flags = {s["mdstat_device"]: s["mdstat_flags"] for s in g.md_stat("/dev/md/r")}
+        assert flags == {"/dev/sda": "", "/dev/sdb": "", "/dev/sdc": "S"}, flags
+        assert g.md_detail("/dev/md/r")["devices"] == "2"
+        g.md_stop("/dev/md/r")
+        expect_error(g, g.md_create, "x", ["/dev/sda"], missingbitmap=4, nrdevices=2,
+                     errno=errno.EINVAL)
+
+        # The filter hides a physical volume; clearing it shows it again.
+        for d in ("/dev/sdd", "/dev/sde"):
+            g.pvcreate(d)
+        g.vgcreate("VGA", ["/dev/sdd"])
+        g.vgcreate("VGB", ["/dev/sde"])
+        g.lvcreate("L", "VGA", 8)
+        g.lvm_set_filter(["/dev/sde"])
+        assert g.pvs() == ["/dev/sde"]
+        assert g.vgs() == ["VGB"]
+        g.lvm_clear_filter()
+        assert g.pvs() == ["/dev/sdd", "/dev/sde"]
+        assert g.lvs() == ["/dev/VGA/L"]
+        g.vg_activate_all(True)
+        g.mkfs("ext4", "/dev/VGA/L")
+
+
 gdtest.main()
