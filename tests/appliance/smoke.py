@@ -33,13 +33,16 @@ def read(g, path):
 @test
 def test_boot_and_disks():
     # Sizes differ so the order of the disks can be checked: in the VM
-    # the kernel's names need not follow the order they were added in.
-    with handle(disks=[40, 30, 20]) as g:
-        assert g.list_devices() == ["/dev/sda", "/dev/sdb", "/dev/sdc"]
-        sizes = [g.blockdev_getsize64(d) for d in ("/dev/sda", "/dev/sdb", "/dev/sdc")]
-        assert sizes == [40 * MiB, 30 * MiB, 20 * MiB], sizes
-        # /dev/sdd is the appliance's own root disk: never served.
-        expect_error(g, g.blockdev_getsize64, "/dev/sdd", errno=errno.ENOENT)
+    # the kernel's names need not follow the order they were added in,
+    # and SCSI target 10 must come after target 9.
+    sizes = [40 - i for i in range(12)]
+    with handle(disks=sizes) as g:
+        names = ["/dev/sd" + chr(ord("a") + i) for i in range(12)]
+        assert g.list_devices() == names
+        got = [g.blockdev_getsize64(d) // MiB for d in names]
+        assert got == sizes, got
+        # /dev/sdm is the appliance's own root disk: never served.
+        expect_error(g, g.blockdev_getsize64, "/dev/sdm", errno=errno.ENOENT)
         for group in ("lvm2", "luks", "mdadm"):
             assert g.feature_available([group]), group
         # A filesystem, mounted under the appliance's /sysroot.
