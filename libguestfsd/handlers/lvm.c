@@ -881,13 +881,16 @@ gd_do_lvm_canonical_lv_name (GdRequest *req, const char *lvname, char **ret, GEr
       gd_error_errno (error, EINVAL, "%s: not a device name", lvname);
       return FALSE;
     }
-  struct stat st;
-  if (stat (lvname, &st) < 0)
+  /* A plain string, but a device name of the guest's (/dev/sda1 need not
+   * be the appliance's /dev/sda1): resolve it as a Device argument. */
+  g_autoptr (GError) lookup_error = NULL;
+  g_autoptr (GdDevice) dev = gd_device_lookup (gd_request_connection (req), lvname, &lookup_error);
+  if (dev == NULL && gd_error_get_errno (lookup_error) == ENOENT)
     {
-      gd_perror (error, "%s", lvname);
+      g_propagate_error (error, g_steal_pointer (&lookup_error));
       return FALSE;
     }
-  char *name = S_ISBLK (st.st_mode) ? canonical_lv_name (lvname) : NULL;
+  char *name = dev ? canonical_lv_name (dev->node) : NULL;
   if (name == NULL)
     {
       gd_error_errno (error, EINVAL, "%s: not a logical volume", lvname);
