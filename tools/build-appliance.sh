@@ -77,6 +77,8 @@ stamp_of_inputs() {
     {
         echo "original=$original packages=$extra_packages"
         ls -l --time-style=+%s "$supermin_d" /boot
+        # The host's packages (an upgrade of lvm2 changes the appliance).
+        stat -c %Y /var/lib/dpkg/status 2>/dev/null || true
         if [ "$original" = no ]; then
             sha256sum <"$guestfsd"
             [ -z "$libguestfsd" ] || sha256sum <"$libguestfsd"
