@@ -32,7 +32,7 @@
 
 set -eu
 
-prog=build-appliance.sh
+prog="build-appliance.sh"
 supermin_d=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d
 extra_packages=
 original=no
@@ -139,6 +139,7 @@ if [ "$original" = no ]; then
         install -m 0755 "$libguestfsd" "$tmp/daemon/$libdir/$soname"
         elfs="$elfs $libguestfsd"
     fi
+    # shellcheck disable=SC2086 # elfs is a list of paths without spaces
     for lib in $(libraries_of $elfs); do
         case "$lib" in
         */libguestfsd.so*) continue ;; # ours, shipped above
@@ -151,7 +152,7 @@ if [ "$original" = no ]; then
 fi
 
 # supermin reads every packages* file of its input.
-echo $packages | tr ' ' '\n' | sed '/^$/d' | sort -u >"$tmp/supermin.d/packages-libguestfsd"
+echo "$packages" | tr ' ' '\n' | sed '/^$/d' | sort -u >"$tmp/supermin.d/packages-libguestfsd"
 echo "$prog: extra packages: $(tr '\n' ' ' <"$tmp/supermin.d/packages-libguestfsd")"
 
 if [ "$supermin_only" = yes ]; then

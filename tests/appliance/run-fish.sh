@@ -48,6 +48,7 @@ tmp=$(mktemp -d /tmp/run-fish.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 drives=
 i=0
+# shellcheck disable=SC2013 # sizes are words
 for size in $(sed -n 's/^# disks: *//p' "$script"); do
     truncate -s "$size" "$tmp/disk$i.img"
     drives="$drives -a $tmp/disk$i.img"
