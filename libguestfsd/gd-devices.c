@@ -579,6 +579,13 @@ node_is_ours (GdDeviceTable *table, dev_t rdev)
   return syspath != NULL && syspath_is_ours (table, syspath, 0);
 }
 
+gboolean
+gd_device_table_node_is_ours (GdDeviceTable *table, const char *node)
+{
+  struct stat st;
+  return stat (node, &st) == 0 && S_ISBLK (st.st_mode) && node_is_ours (table, st.st_rdev);
+}
+
 /* lvremove accepts a volume group directory (/dev/VG): every entry must be
  * one of our devices. */
 static gboolean

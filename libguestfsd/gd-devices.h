@@ -40,6 +40,9 @@ gboolean gd_parse_guest_disk_name (const char *name, guint *index, guint *partnu
 /* Node <-> guest name for nodes of the table's drives and their partitions,
  * and dm/md devices stacked on them. */
 char *gd_device_table_guest_name (GdDeviceTable *table, const char *node);
+/* Whether a host node (what a helper program printed: /dev/sdc1 in the
+ * appliance may be the guest's /dev/sda1) is one of our devices. */
+gboolean gd_device_table_node_is_ours (GdDeviceTable *table, const char *node);
 GdDevice *gd_device_table_lookup (GdDeviceTable *table, const char *name, GError **error);
 GPtrArray *gd_device_table_disks (GdDeviceTable *table);
 GPtrArray *gd_device_table_partitions (GdDeviceTable *table);
