@@ -490,8 +490,7 @@ list_mapper (GdRequest *req, const char *prefix)
       if (!g_str_has_prefix (name, prefix))
         continue;
       g_autofree char *path = g_build_filename ("/dev/mapper", name, NULL);
-      g_autoptr (GdDevice) dev = gd_device_lookup (conn, path, NULL);
-      if (dev != NULL)
+      if (gd_device_node_is_ours (conn, path))
         g_ptr_array_add (res, g_steal_pointer (&path));
     }
   g_ptr_array_sort (res, compare_strings);

@@ -590,8 +590,8 @@ our_lvm_objects (GdRequest *req, char ***pvs_out, char ***vgs_out, GError **erro
         }
       const char *pv = g_strstrip (*l);
       gboolean missing = strcmp (pv, "[unknown]") == 0;
-      g_autoptr (GdDevice) dev = missing ? NULL : gd_device_lookup (conn, pv, NULL);
-      if (dev)
+      gboolean ours = !missing && gd_device_node_is_ours (conn, pv);
+      if (ours)
         g_ptr_array_add (pvs, g_strdup (pv));
       if (*vg == '\0')
         continue;
@@ -602,8 +602,8 @@ our_lvm_objects (GdRequest *req, char ***pvs_out, char ***vgs_out, GError **erro
           seen = GINT_TO_POINTER (TRUE);
         }
       /* A physical volume that is missing does not make the group foreign. */
-      gboolean ours = GPOINTER_TO_INT (seen) && (dev != NULL || missing);
-      g_hash_table_insert (vg_ours, (gpointer) vg, GINT_TO_POINTER (ours));
+      g_hash_table_insert (vg_ours, (gpointer) vg,
+                           GINT_TO_POINTER (GPOINTER_TO_INT (seen) && (ours || missing)));
     }
   if (pvs_out)
     {
@@ -935,8 +935,7 @@ gd_do_list_dm_devices (GdRequest *req, char ***ret, GError **error)
       g_autofree char *path = g_build_filename ("/dev/mapper", name, NULL);
       if (is_lvm_dm_node (path))
         continue;
-      g_autoptr (GdDevice) dev = gd_device_lookup (conn, path, NULL);
-      if (dev == NULL)
+      if (!gd_device_node_is_ours (conn, path))
         continue;
       g_ptr_array_add (res, g_steal_pointer (&path));
     }

@@ -211,8 +211,7 @@ gd_do_list_md_devices (GdRequest *req, char ***ret, GError **error)
       if (!g_file_get_contents (level_file, &level, NULL, NULL) || *g_strstrip (level) == '\0')
         continue;
       g_autofree char *node = g_strconcat ("/dev/", name, NULL);
-      g_autoptr (GdDevice) dev = gd_device_lookup (conn, node, NULL);
-      if (dev == NULL)
+      if (!gd_device_node_is_ours (conn, node))
         continue;
       g_ptr_array_add (res, g_steal_pointer (&node));
     }

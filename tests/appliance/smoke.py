@@ -45,6 +45,17 @@ def test_boot_and_disks():
         expect_error(g, g.blockdev_getsize64, "/dev/sdm", errno=errno.ENOENT)
         for group in ("lvm2", "luks", "mdadm"):
             assert g.feature_available([group]), group
+        # What helper programs print names the kernel's nodes: they must be
+        # mapped to the guest's names, never read as guest names.
+        g.pvcreate("/dev/sdk")
+        g.pvcreate("/dev/sdl")
+        g.vgcreate("V", ["/dev/sdk", "/dev/sdl"])
+        g.lvcreate("L", "V", 40)
+        # (lvm sorts by the kernel's names, which need not follow ours.)
+        assert sorted(g.pvs()) == ["/dev/sdk", "/dev/sdl"]
+        assert sorted(p["pv_name"] for p in g.pvs_full()) == ["/dev/sdk", "/dev/sdl"]
+        g.lvm_remove_all()
+        assert g.pvs() == [] and g.vgs() == []
         # A filesystem, mounted under the appliance's /sysroot.
         g.part_disk("/dev/sda", "mbr")
         g.mkfs("ext4", "/dev/sda1")
