@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,6 +81,19 @@ set_appliance_environment (void)
   setenv ("SHELL", "/bin/sh", 1);
   setenv ("LC_ALL", "C", 1);
   setenv ("TERM", "dumb", 1);
+  /* The libguestfs appliance's init makes /dev/fd but not these, which
+   * helper programs are often given as file names (mkswap, scrub ...). */
+  static const char *const std_links[][2] = {
+    { "/dev/stdin", "/proc/self/fd/0" },
+    { "/dev/stdout", "/proc/self/fd/1" },
+    { "/dev/stderr", "/proc/self/fd/2" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (std_links); i++)
+    {
+      struct stat st;
+      if (lstat (std_links[i][0], &st) < 0 && errno == ENOENT)
+        (void) symlink (std_links[i][1], std_links[i][0]);
+    }
 }
 
 int

@@ -221,16 +221,91 @@ is_disk_sysname (const char *name)
   return FALSE;
 }
 
-/* sda < sdb < ... < sdz < sdaa: shorter names first, then bytes. */
-static int
-compare_sysnames (gconstpointer a, gconstpointer b)
+/* A sysfs path component made of an optional lower-case word and numbers
+ * separated by ':' or '.' ("host2", "target2:0:10", "2:0:10:0",
+ * "0000:00:03.0"), compared number by number.  Anything else (hex PCI
+ * addresses with letters, "virtio1" vs "block") compares as bytes, which
+ * is right for the fixed-width PCI addresses. */
+static gboolean
+numbered_component (const char *s, size_t len, size_t *prefix)
 {
-  const GdDrive *da = *(const GdDrive *const *) a;
-  const GdDrive *db = *(const GdDrive *const *) b;
-  size_t la = strlen (da->sysname), lb = strlen (db->sysname);
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  return strcmp (da->sysname, db->sysname);
+  size_t i = 0;
+  while (i < len && g_ascii_islower (s[i]))
+    i++;
+  *prefix = i;
+  if (i == len || !g_ascii_isdigit (s[i]))
+    return FALSE;
+  for (; i < len; i++)
+    if (!g_ascii_isdigit (s[i]) && s[i] != ':' && s[i] != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static int
+compare_component (const char *a, size_t la, const char *b, size_t lb)
+{
+  size_t pa, pb;
+  if (numbered_component (a, la, &pa) && numbered_component (b, lb, &pb) && pa == pb &&
+      memcmp (a, b, pa) == 0)
+    {
+      const char *ea = a + la, *eb = b + lb;
+      a += pa;
+      b += pb;
+      while (a < ea && b < eb)
+        {
+          if (!g_ascii_isdigit (*a) || !g_ascii_isdigit (*b))
+            {
+              if (*a != *b)
+                return *a < *b ? -1 : 1;
+              a++, b++;
+              continue;
+            }
+          while (a < ea && *a == '0' && a + 1 < ea && g_ascii_isdigit (a[1]))
+            a++;
+          while (b < eb && *b == '0' && b + 1 < eb && g_ascii_isdigit (b[1]))
+            b++;
+          size_t na = 0, nb = 0;
+          while (a + na < ea && g_ascii_isdigit (a[na]))
+            na++;
+          while (b + nb < eb && g_ascii_isdigit (b[nb]))
+            nb++;
+          if (na != nb)
+            return na < nb ? -1 : 1;
+          int c = memcmp (a, b, na);
+          if (c != 0)
+            return c;
+          a += na;
+          b += nb;
+        }
+      return (a < ea) - (b < eb);
+    }
+  int c = memcmp (a, b, MIN (la, lb));
+  return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/* Drives in the order of their place on the bus, as the library added
+ * them: controller, then SCSI host:channel:target:lun.  Kernel names are
+ * no guide: the SCSI disks of one controller are probed in parallel, so
+ * the appliance's own disk (added last) may well become sda. */
+static int
+compare_bus_order (gconstpointer a, gconstpointer b)
+{
+  const char *pa = (*(const GdDrive *const *) a)->syspath;
+  const char *pb = (*(const GdDrive *const *) b)->syspath;
+  while (*pa && *pb)
+    {
+      size_t la = strcspn (pa, "/"), lb = strcspn (pb, "/");
+      int c = compare_component (pa, la, pb, lb);
+      if (c != 0)
+        return c;
+      pa += la;
+      pb += lb;
+      while (*pa == '/')
+        pa++;
+      while (*pb == '/')
+        pb++;
+    }
+  return (*pa != '\0') - (*pb != '\0');
 }
 
 void
@@ -266,7 +341,7 @@ gd_device_table_discover (GdDeviceTable *table)
       close (fd);
       g_ptr_array_add (table->drives, d);
     }
-  g_ptr_array_sort (table->drives, compare_sysnames);
+  g_ptr_array_sort (table->drives, compare_bus_order);
 }
 
 guint
@@ -395,15 +470,82 @@ gd_device_table_guest_name (GdDeviceTable *table, const char *node)
           return g_strdup_printf ("%s%u", disk, part);
         }
     }
-  /* /dev/dm-N is better known by its device-mapper name. */
-  if (g_str_has_prefix (node, "/dev/dm-"))
+  /* /dev/dm-N and /dev/mapper/NAME: the name the original reports. */
+  if (g_str_has_prefix (node, "/dev/dm-") || g_str_has_prefix (node, "/dev/mapper/"))
     {
-      g_autofree char *path = g_strdup_printf ("/sys/block/%s/dm/name", node + 5);
-      g_autofree char *dmname = NULL;
-      if (g_file_get_contents (path, &dmname, NULL, NULL))
-        return g_strconcat ("/dev/mapper/", g_strchomp (dmname), NULL);
+      char *name = gd_device_dm_name (node);
+      if (name != NULL)
+        return name;
     }
   return g_strdup (node);
+}
+
+/* Splits a device-mapper name made by LVM ("VG-LV", each '-' inside a
+ * name doubled) into /dev/VG/LV. */
+static char *
+lvm_dm_name_to_path (const char *dmname)
+{
+  const char *p = dmname;
+  while (*p)
+    {
+      if (*p == '-' && p[1] == '-')
+        p += 2;
+      else if (*p == '-')
+        break;
+      else
+        p++;
+    }
+  if (*p != '-' || p == dmname || p[1] == '\0')
+    return NULL;
+  g_autofree char *vg = g_strndup (dmname, p - dmname);
+  g_autofree char *lv = g_strdup (p + 1);
+  GString *out = g_string_new ("/dev/");
+  for (const char *s = vg; *s; s++)
+    {
+      g_string_append_c (out, *s);
+      if (*s == '-')
+        s++; /* "--" stands for "-" */
+    }
+  g_string_append_c (out, '/');
+  for (const char *s = lv; *s; s++)
+    {
+      g_string_append_c (out, *s);
+      if (*s == '-')
+        s++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+gd_device_dm_name (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return NULL;
+  g_autofree char *dir =
+      g_strdup_printf ("/sys/dev/block/%u:%u/dm", major (st.st_rdev), minor (st.st_rdev));
+  g_autofree char *name_file = g_build_filename (dir, "name", NULL);
+  g_autofree char *uuid_file = g_build_filename (dir, "uuid", NULL);
+  g_autofree char *dmname = NULL, *uuid = NULL;
+  if (!g_file_get_contents (name_file, &dmname, NULL, NULL))
+    return NULL;
+  g_strchomp (dmname);
+  if (*dmname == '\0')
+    return NULL;
+  /* A logical volume: "LVM-" and the VG and LV UUIDs (32 characters
+   * each), with nothing after them (LVM's internal layers add "-real",
+   * "-cow", "-tpool" ...). */
+  if (g_file_get_contents (uuid_file, &uuid, NULL, NULL))
+    {
+      g_strchomp (uuid);
+      if (g_str_has_prefix (uuid, "LVM-") && strlen (uuid) == 4 + 64)
+        {
+          char *path = lvm_dm_name_to_path (dmname);
+          if (path != NULL)
+            return path;
+        }
+    }
+  return g_strconcat ("/dev/mapper/", dmname, NULL);
 }
 
 /* Is the block device at syspath ours: a drive, a partition of one, or
@@ -442,6 +584,13 @@ node_is_ours (GdDeviceTable *table, dev_t rdev)
 {
   g_autofree char *syspath = sysfs_path_of_rdev (rdev);
   return syspath != NULL && syspath_is_ours (table, syspath, 0);
+}
+
+gboolean
+gd_device_table_node_is_ours (GdDeviceTable *table, const char *node)
+{
+  struct stat st;
+  return stat (node, &st) == 0 && S_ISBLK (st.st_mode) && node_is_ours (table, st.st_rdev);
 }
 
 /* lvremove accepts a volume group directory (/dev/VG): every entry must be

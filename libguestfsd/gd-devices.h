@@ -24,7 +24,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdDeviceTable, gd_device_table_free)
 gboolean gd_device_table_add_drive (GdDeviceTable *table, const char *path, gboolean readonly,
                                     GError **error);
 /* Appliance mode: the disks are those of /sys/block, minus the device
- * holding the appliance's own root filesystem. */
+ * holding the appliance's own root filesystem, in bus order (controller,
+ * then SCSI address), which is the order the library added them in. */
 void gd_device_table_discover (GdDeviceTable *table);
 guint gd_device_table_n_drives (GdDeviceTable *table);
 /* Host node of drive i ("/dev/loop3"). */
@@ -43,6 +44,9 @@ char *gd_device_partition_node (const char *disk_node, guint partnum);
 /* Node <-> guest name for nodes of the table's drives and their partitions,
  * and dm/md devices stacked on them. */
 char *gd_device_table_guest_name (GdDeviceTable *table, const char *node);
+/* Whether a host node (what a helper program printed: /dev/sdc1 in the
+ * appliance may be the guest's /dev/sda1) is one of our devices. */
+gboolean gd_device_table_node_is_ours (GdDeviceTable *table, const char *node);
 GdDevice *gd_device_table_lookup (GdDeviceTable *table, const char *name, GError **error);
 GPtrArray *gd_device_table_disks (GdDeviceTable *table);
 GPtrArray *gd_device_table_partitions (GdDeviceTable *table);

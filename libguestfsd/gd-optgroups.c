@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libguestfsd/guestfsd.h>
@@ -35,10 +36,41 @@ kernel_has_filesystem (const char *fs)
   return FALSE;
 }
 
+/* Whether the running kernel has the loadable module file.ko (e.g.
+ * "md-mod"): modprobe, or the kernel itself, loads it on first use. */
+static gboolean
+kernel_module_exists (const char *file)
+{
+  struct utsname u;
+  if (uname (&u) < 0)
+    return FALSE;
+  g_autofree char *dep = g_strdup_printf ("/lib/modules/%s/modules.dep", u.release);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (dep, &text, NULL, NULL))
+    return FALSE;
+  g_autofree char *needle = g_strdup_printf ("/%s.ko", file);
+  return strstr (text, needle) != NULL;
+}
+
+/* md is often a module that nothing has loaded yet: mdadm (or the
+ * kernel, when /dev/mdN is opened) loads it on first use. */
+static gboolean
+have_md (void)
+{
+  return access ("/proc/mdstat", F_OK) == 0 || kernel_module_exists ("md-mod");
+}
+
+/* The device-mapper driver registers the misc device "device-mapper".  A
+ * /dev/mapper/control node alone proves nothing (a host may have the
+ * node and no driver); with the node the kernel loads dm-mod on open. */
 static gboolean
 have_device_mapper (void)
 {
-  return access ("/dev/mapper/control", F_OK) == 0;
+  g_autofree char *misc = NULL;
+  if (g_file_get_contents ("/proc/misc", &misc, NULL, NULL) &&
+      strstr (misc, " device-mapper\n") != NULL)
+    return TRUE;
+  return access ("/dev/mapper/control", F_OK) == 0 && kernel_module_exists ("dm-mod");
 }
 
 /* What the system must provide for a group, beyond our handlers. */
@@ -70,7 +102,7 @@ system_supports (GdGroup group)
     case GD_GROUP_LVM2:
       return gd_prog_exists ("lvm") && have_device_mapper ();
     case GD_GROUP_MDADM:
-      return gd_prog_exists ("mdadm") && access ("/proc/mdstat", F_OK) == 0;
+      return gd_prog_exists ("mdadm") && have_md ();
     case GD_GROUP_NTFS3G:
       return gd_prog_exists ("ntfs-3g.probe");
     case GD_GROUP_NTFSPROGS:

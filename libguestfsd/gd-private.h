@@ -229,6 +229,15 @@ gboolean gd_walk (int dirfd, const char *prefix, GdWalkFlags flags, GdWalkFunc f
 /* The guest name for a host node (/dev/loop3p1 -> /dev/sda1); a copy of
  * node when it is not one of ours. */
 char *gd_device_guest_name (GdConnection *conn, const char *node);
+/* The name the original gives a device-mapper node (/dev/dm-3,
+ * /dev/mapper/VG-LV): /dev/VG/LV for a logical volume, else
+ * /dev/mapper/NAME; NULL if node is not a device-mapper device. */
+char *gd_device_dm_name (const char *node);
+/* Whether a HOST node, as a helper program prints it, is one of our
+ * devices (a drive, a partition, or dm/md built on them).  Never pass it
+ * to gd_device_lookup(), which reads /dev/sdX as the guest's name: in the
+ * appliance the kernel's /dev/sdc1 may be the guest's /dev/sda1. */
+gboolean gd_device_node_is_ours (GdConnection *conn, const char *node);
 /* Whole disks in guest order, as GdDevice. */
 GPtrArray *gd_list_disks (GdConnection *conn);
 /* Partitions of all disks in guest order (disk order, then number). */

@@ -201,6 +201,12 @@ gd_device_guest_name (GdConnection *conn, const char *node)
   return gd_device_table_guest_name (conn->cfg.devices, node);
 }
 
+gboolean
+gd_device_node_is_ours (GdConnection *conn, const char *node)
+{
+  return gd_device_table_node_is_ours (conn->cfg.devices, node);
+}
+
 GPtrArray *
 gd_list_disks (GdConnection *conn)
 {

@@ -1,13 +1,712 @@
 /* libguestfsd handlers: LVM.
  *
+ * Everything goes through the lvm(8) program.  Results name physical
+ * volumes by their host nodes (the stub or lvm_pv_name() maps them to the
+ * guest's names) and logical volumes as /dev/VG/LV.
+ *
+ * The appliance's init exports LVM_SYSTEM_DIR (a private lvm.conf);
+ * lvm_set_filter appends a devices section to that file and
+ * lvm_clear_filter puts the file back as it was.
+ *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include "gd-actions.h"
 #include "gd-private.h"
+
+/* ------------------------------------------------------------------------
+ * Running lvm.
+ */
+
+/* lvm warns on stderr about any inherited fd; ours are all O_CLOEXEC, but
+ * a warning would end up in error messages. */
+static const char *const lvm_env[] = { "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
+
+/* Runs "lvm ARGV..." (argv without "lvm").  On failure the message is
+ * "<prefix>: <lvm's stderr>", or lvm's stderr alone if prefix is NULL. */
+static gboolean
+lvm_runv (GdRequest *req, const char *const *args, char **out, const char *prefix, GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) "lvm");
+  for (const char *const *a = args; *a; a++)
+    g_ptr_array_add (argv, (gpointer) *a);
+  g_ptr_array_add (argv, NULL);
+  GdRunOpts opts = {
+    .argv = (const char *const *) argv->pdata,
+    .flags = GD_RUN_ANY_STATUS,
+    .stdin_fd = -1,
+    .stdout_fd = -1,
+    .env = lvm_env,
+  };
+  g_autofree char *o = NULL, *e = NULL;
+  int status = 0;
+  if (!gd_run_full (req, &opts, &o, &e, &status, error))
+    return FALSE;
+  if (status != 0)
+    {
+      const char *why = *e ? e : o;
+      g_autofree char *msg = g_strdup (why);
+      g_strstrip (msg);
+      if (*msg == '\0')
+        {
+          g_free (msg);
+          msg = g_strdup_printf ("lvm %s exited with status %d", args[0], status);
+        }
+      if (prefix)
+        gd_error (error, "%s: %s", prefix, msg);
+      else
+        gd_error (error, "%s", msg);
+      return FALSE;
+    }
+  if (out)
+    *out = g_steal_pointer (&o);
+  return TRUE;
+}
+
+#define LVM(req, out, prefix, error, ...)                                                          \
+  lvm_runv ((req), (const char *const[]){ __VA_ARGS__, NULL }, (out), (prefix), (error))
+
+/* udev makes the /dev/VG/LV links: wait for it after changing devices. */
+static void
+udev_settle (void)
+{
+  if (!gd_prog_exists ("udevadm"))
+    return;
+  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+  g_spawn_sync ("/", (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, NULL, NULL);
+}
+
+/* The non-empty lines of lvm's report output, stripped. */
+static char **
+report_lines (const char *out)
+{
+  g_auto (GStrv) lines = g_strsplit (out ? out : "", "\n", -1);
+  GPtrArray *res = g_ptr_array_new ();
+  for (char **l = lines; *l; l++)
+    {
+      g_strstrip (*l);
+      if (**l)
+        g_ptr_array_add (res, g_strdup (*l));
+    }
+  g_ptr_array_add (res, NULL);
+  return (char **) g_ptr_array_free (res, FALSE);
+}
+
+/* The procedures outside the lvm2 group still need lvm and the
+ * device-mapper: without them no LVM object exists. */
+static gboolean
+require_lvm (GError **error)
+{
+  if (gd_group_available (GD_GROUP_LVM2))
+    return TRUE;
+  gd_error_unavailable (error, "lvm2");
+  return FALSE;
+}
+
+static gboolean
+check_percent (int percent, GError **error)
+{
+  if (percent < 0 || percent > 100)
+    {
+      gd_error_errno (error, EINVAL, "percentage must be [0..100] (was %d)", percent);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * Listing.
+ */
+
+gboolean
+gd_do_pvs (GdRequest *req, char ***ret, GError **error)
+{
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, "pvs", "-o", "pv_name", "--noheadings"))
+    return FALSE;
+  *ret = report_lines (out);
+  return TRUE;
+}
+
+gboolean
+gd_do_vgs (GdRequest *req, char ***ret, GError **error)
+{
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, "vgs", "-o", "vg_name", "--noheadings"))
+    return FALSE;
+  *ret = report_lines (out);
+  return TRUE;
+}
+
+gboolean
+gd_do_lvs (GdRequest *req, char ***ret, GError **error)
+{
+  /* Only the volumes a user can see and activate: not thin pools' or
+   * RAID's internal volumes, nor those flagged to skip activation. */
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, "lvs", "-o", "vg_name,lv_name", "-S",
+            "lv_role=public && lv_skip_activation!=yes", "--noheadings", "--separator", "/"))
+    return FALSE;
+  g_auto (GStrv) lines = report_lines (out);
+  GPtrArray *res = g_ptr_array_new ();
+  for (char **l = lines; *l; l++)
+    g_ptr_array_add (res, g_strconcat ("/dev/", *l, NULL));
+  g_ptr_array_add (res, NULL);
+  *ret = (char **) g_ptr_array_free (res, FALSE);
+  return TRUE;
+}
+
+/* The *_full calls: one record per line, fields separated by a byte that
+ * no field contains, sizes in bytes without unit. */
+#define FULL_SEP "\x1f"
+
+static char **
+full_report (GdRequest *req, const char *cmd, const char *columns, guint ncols, GError **error,
+             guint *nrows)
+{
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, cmd, "-o", columns, "--unbuffered", "--noheadings",
+            "--nosuffix", "--separator", FULL_SEP, "--units", "b"))
+    return NULL;
+  g_auto (GStrv) lines = report_lines (out);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, FULL_SEP, -1);
+      if (g_strv_length (f) != ncols)
+        {
+          gd_error (error, "lvm %s: unexpected output: %s", cmd, *l);
+          return NULL;
+        }
+    }
+  *nrows = g_strv_length (lines);
+  return g_steal_pointer (&lines);
+}
+
+static gboolean
+parse_int64 (const char *s, gint64 *v)
+{
+  g_autofree char *t = g_strstrip (g_strdup (s));
+  if (*t == '\0')
+    {
+      *v = -1;
+      return TRUE;
+    }
+  char *end;
+  errno = 0;
+  /* Byte counts come as "1048576", counts as "49", unset numbers as "-1". */
+  *v = g_ascii_strtoll (t, &end, 10);
+  return errno == 0 && *end == '\0';
+}
+
+/* Percentages: "" means not applicable (-1). */
+static float
+parse_percent (const char *s)
+{
+  g_autofree char *t = g_strstrip (g_strdup (s));
+  if (*t == '\0')
+    return -1;
+  return (float) g_ascii_strtod (t, NULL);
+}
+
+/* LVM UUIDs without their dashes, in a fixed 32-byte field. */
+static gboolean
+parse_uuid (const char *s, char dst[32])
+{
+  size_t n = 0;
+  memset (dst, ' ', 32);
+  for (; *s; s++)
+    {
+      if (*s == '-' || g_ascii_isspace (*s))
+        continue;
+      if (n == 32)
+        return FALSE;
+      dst[n++] = *s;
+    }
+  return n == 32 || n == 0;
+}
+
+typedef struct
+{
+  char **f;
+  guint i;
+  const char *what;
+  gboolean ok;
+} Fields;
+
+static char *
+next_str (Fields *p)
+{
+  return g_strstrip (g_strdup (p->f[p->i++]));
+}
+
+static gint64
+next_int (Fields *p)
+{
+  gint64 v = 0;
+  if (!parse_int64 (p->f[p->i], &v))
+    p->ok = FALSE;
+  p->i++;
+  return v;
+}
+
+static void
+next_uuid (Fields *p, char dst[32])
+{
+  if (!parse_uuid (p->f[p->i++], dst))
+    p->ok = FALSE;
+}
+
+static float
+next_percent (Fields *p)
+{
+  return parse_percent (p->f[p->i++]);
+}
+
+#define PV_COLUMNS                                                                                 \
+  "pv_name,pv_uuid,pv_fmt,pv_size,dev_size,pv_free,pv_used,pv_attr,pv_pe_count,"                   \
+  "pv_pe_alloc_count,pv_tags,pe_start,pv_mda_count,pv_mda_free"
+#define VG_COLUMNS                                                                                 \
+  "vg_name,vg_uuid,vg_fmt,vg_attr,vg_size,vg_free,vg_sysid,vg_extent_size,vg_extent_count,"        \
+  "vg_free_count,max_lv,max_pv,pv_count,lv_count,snap_count,vg_seqno,vg_tags,vg_mda_count,"        \
+  "vg_mda_free"
+#define LV_COLUMNS                                                                                 \
+  "lv_name,lv_uuid,lv_attr,lv_major,lv_minor,lv_kernel_major,lv_kernel_minor,lv_size,seg_count,"   \
+  "origin,snap_percent,copy_percent,move_pv,lv_tags,mirror_log,modules"
+
+gboolean
+gd_do_pvs_full (GdRequest *req, gd_lvm_pv_list *ret, GError **error)
+{
+  guint n = 0;
+  g_auto (GStrv) rows = full_report (req, "pvs", PV_COLUMNS, 14, error, &n);
+  if (rows == NULL)
+    return FALSE;
+  GdConnection *conn = gd_request_connection (req);
+  ret->gd_lvm_pv_list_len = n;
+  ret->gd_lvm_pv_list_val = g_new0 (gd_lvm_pv, n);
+  for (guint r = 0; r < n; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
+      Fields p = { f, 0, "pvs", TRUE };
+      gd_lvm_pv *pv = &ret->gd_lvm_pv_list_val[r];
+      g_autofree char *node = next_str (&p);
+      pv->pv_name = gd_device_guest_name (conn, node);
+      next_uuid (&p, pv->pv_uuid);
+      pv->pv_fmt = next_str (&p);
+      pv->pv_size = next_int (&p);
+      pv->dev_size = next_int (&p);
+      pv->pv_free = next_int (&p);
+      pv->pv_used = next_int (&p);
+      pv->pv_attr = next_str (&p);
+      pv->pv_pe_count = next_int (&p);
+      pv->pv_pe_alloc_count = next_int (&p);
+      pv->pv_tags = next_str (&p);
+      pv->pe_start = next_int (&p);
+      pv->pv_mda_count = next_int (&p);
+      pv->pv_mda_free = next_int (&p);
+      if (!p.ok)
+        {
+          gd_error (error, "lvm pvs: cannot parse: %s", rows[r]);
+          return FALSE; /* the stub frees what is filled in */
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+gd_do_vgs_full (GdRequest *req, gd_lvm_vg_list *ret, GError **error)
+{
+  guint n = 0;
+  g_auto (GStrv) rows = full_report (req, "vgs", VG_COLUMNS, 19, error, &n);
+  if (rows == NULL)
+    return FALSE;
+  ret->gd_lvm_vg_list_len = n;
+  ret->gd_lvm_vg_list_val = g_new0 (gd_lvm_vg, n);
+  for (guint r = 0; r < n; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
+      Fields p = { f, 0, "vgs", TRUE };
+      gd_lvm_vg *vg = &ret->gd_lvm_vg_list_val[r];
+      vg->vg_name = next_str (&p);
+      next_uuid (&p, vg->vg_uuid);
+      vg->vg_fmt = next_str (&p);
+      vg->vg_attr = next_str (&p);
+      vg->vg_size = next_int (&p);
+      vg->vg_free = next_int (&p);
+      vg->vg_sysid = next_str (&p);
+      vg->vg_extent_size = next_int (&p);
+      vg->vg_extent_count = next_int (&p);
+      vg->vg_free_count = next_int (&p);
+      vg->max_lv = next_int (&p);
+      vg->max_pv = next_int (&p);
+      vg->pv_count = next_int (&p);
+      vg->lv_count = next_int (&p);
+      vg->snap_count = next_int (&p);
+      vg->vg_seqno = next_int (&p);
+      vg->vg_tags = next_str (&p);
+      vg->vg_mda_count = next_int (&p);
+      vg->vg_mda_free = next_int (&p);
+      if (!p.ok)
+        {
+          gd_error (error, "lvm vgs: cannot parse: %s", rows[r]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+gd_do_lvs_full (GdRequest *req, gd_lvm_lv_list *ret, GError **error)
+{
+  guint n = 0;
+  g_auto (GStrv) rows = full_report (req, "lvs", LV_COLUMNS, 16, error, &n);
+  if (rows == NULL)
+    return FALSE;
+  ret->gd_lvm_lv_list_len = n;
+  ret->gd_lvm_lv_list_val = g_new0 (gd_lvm_lv, n);
+  for (guint r = 0; r < n; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
+      Fields p = { f, 0, "lvs", TRUE };
+      gd_lvm_lv *lv = &ret->gd_lvm_lv_list_val[r];
+      lv->lv_name = next_str (&p);
+      next_uuid (&p, lv->lv_uuid);
+      lv->lv_attr = next_str (&p);
+      lv->lv_major = next_int (&p);
+      lv->lv_minor = next_int (&p);
+      lv->lv_kernel_major = next_int (&p);
+      lv->lv_kernel_minor = next_int (&p);
+      lv->lv_size = next_int (&p);
+      lv->seg_count = next_int (&p);
+      lv->origin = next_str (&p);
+      lv->snap_percent = next_percent (&p);
+      lv->copy_percent = next_percent (&p);
+      lv->move_pv = next_str (&p);
+      lv->lv_tags = next_str (&p);
+      lv->mirror_log = next_str (&p);
+      lv->modules = next_str (&p);
+      if (!p.ok)
+        {
+          gd_error (error, "lvm lvs: cannot parse: %s", rows[r]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * Creating, changing and removing.
+ */
+
+gboolean
+gd_do_pvcreate (GdRequest *req, const GdDevice *device, GError **error)
+{
+  if (!LVM (req, NULL, NULL, error, "pvcreate", "--force", "--yes", device->node))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_vgcreate (GdRequest *req, const char *volgroup, GdDevice *const *physvols, GError **error)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_ptr_array_add (args, (gpointer) "vgcreate");
+  g_ptr_array_add (args, (gpointer) volgroup);
+  for (GdDevice *const *d = physvols; *d; d++)
+    g_ptr_array_add (args, (*d)->node);
+  g_ptr_array_add (args, NULL);
+  if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+static gboolean
+lvcreate (GdRequest *req, const char *logvol, const char *volgroup, const char *sizeopt,
+          const char *size, GError **error)
+{
+  /* --yes: wipe old signatures found in the new volume without asking. */
+  if (!LVM (req, NULL, NULL, error, "lvcreate", "--yes", sizeopt, size, "-n", logvol, volgroup))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_lvcreate (GdRequest *req, const char *logvol, const char *volgroup, int mbytes,
+                GError **error)
+{
+  g_autofree char *size = g_strdup_printf ("%dm", mbytes);
+  return lvcreate (req, logvol, volgroup, "-L", size, error);
+}
+
+gboolean
+gd_do_lvcreate_free (GdRequest *req, const char *logvol, const char *volgroup, int percent,
+                     GError **error)
+{
+  if (!check_percent (percent, error))
+    return FALSE;
+  g_autofree char *size = g_strdup_printf ("%d%%FREE", percent);
+  return lvcreate (req, logvol, volgroup, "-l", size, error);
+}
+
+gboolean
+gd_do_lvresize (GdRequest *req, const GdDevice *device, int mbytes, GError **error)
+{
+  g_autofree char *size = g_strdup_printf ("%dm", mbytes);
+  /* --force: shrinking would otherwise ask for confirmation. */
+  return LVM (req, NULL, NULL, error, "lvresize", "--force", "-L", size, device->node);
+}
+
+gboolean
+gd_do_lvresize_free (GdRequest *req, const GdDevice *lv, int percent, GError **error)
+{
+  if (!check_percent (percent, error))
+    return FALSE;
+  g_autofree char *size = g_strdup_printf ("+%d%%FREE", percent);
+  return LVM (req, NULL, NULL, error, "lvresize", "-l", size, lv->node);
+}
+
+gboolean
+gd_do_lvremove (GdRequest *req, const GdDevice *device, GError **error)
+{
+  /* The device may also be a volume group's directory, /dev/VG: then
+   * every volume in it goes. */
+  if (!LVM (req, NULL, NULL, error, "lvremove", "--force", device->node))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_vgremove (GdRequest *req, const char *vgname, GError **error)
+{
+  if (!LVM (req, NULL, NULL, error, "vgremove", "--force", vgname))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_pvremove (GdRequest *req, const GdDevice *device, GError **error)
+{
+  /* -ff: also when the physical volume's label is damaged. */
+  if (!LVM (req, NULL, device->guest, error, "pvremove", "-ff", "--yes", device->node))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_pvresize (GdRequest *req, const GdDevice *device, GError **error)
+{
+  return LVM (req, NULL, device->guest, error, "pvresize", device->node);
+}
+
+gboolean
+gd_do_pvresize_size (GdRequest *req, const GdDevice *device, int64_t size, GError **error)
+{
+  g_autofree char *sz = g_strdup_printf ("%" G_GINT64_FORMAT "b", size);
+  return LVM (req, NULL, device->guest, error, "pvresize", "--yes", "--setphysicalvolumesize", sz,
+              device->node);
+}
+
+gboolean
+gd_do_lvrename (GdRequest *req, const char *logvol, const char *newlogvol, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  g_autofree char *prefix = g_strdup_printf ("%s -> %s", logvol, newlogvol);
+  if (!LVM (req, NULL, prefix, error, "lvrename", logvol, newlogvol))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+gboolean
+gd_do_vgrename (GdRequest *req, const char *volgroup, const char *newvolgroup, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  g_autofree char *prefix = g_strdup_printf ("%s -> %s", volgroup, newvolgroup);
+  if (!LVM (req, NULL, prefix, error, "vgrename", volgroup, newvolgroup))
+    return FALSE;
+  udev_settle ();
+  return TRUE;
+}
+
+static gboolean
+vgchange (GdRequest *req, gboolean activate, char *const *volgroups, GError **error)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_ptr_array_add (args, (gpointer) "vgchange");
+  g_ptr_array_add (args, (gpointer) "-a");
+  g_ptr_array_add (args, (gpointer) (activate ? "y" : "n"));
+  for (char *const *v = volgroups; v && *v; v++)
+    g_ptr_array_add (args, *v);
+  g_ptr_array_add (args, NULL);
+  gboolean ok = lvm_runv (req, (const char *const *) args->pdata, NULL, "vgchange", error);
+  udev_settle ();
+  return ok;
+}
+
+/* The physical volumes on our devices (host nodes), and the volume
+ * groups made only of those, in lvm's order.  The calls that act on
+ * "all" of them use these lists, so that a daemon serving a host's loop
+ * devices never touches the host's own volume groups. */
+static gboolean
+our_lvm_objects (GdRequest *req, char ***pvs_out, char ***vgs_out, GError **error)
+{
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, "pvs", "-o", "pv_name,vg_name", "--noheadings", "--separator",
+            FULL_SEP))
+    return FALSE;
+  GdConnection *conn = gd_request_connection (req);
+  g_auto (GStrv) lines = report_lines (out);
+  g_autoptr (GPtrArray) pvs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) vg_order = g_ptr_array_new ();
+  g_autoptr (GHashTable) vg_ours = g_hash_table_new (g_str_hash, g_str_equal);
+  for (char **l = lines; *l; l++)
+    {
+      char *sep = strstr (*l, FULL_SEP);
+      const char *vg = "";
+      if (sep)
+        {
+          *sep = '\0';
+          vg = g_strstrip (sep + strlen (FULL_SEP));
+        }
+      const char *pv = g_strstrip (*l);
+      gboolean missing = strcmp (pv, "[unknown]") == 0;
+      gboolean ours = !missing && gd_device_node_is_ours (conn, pv);
+      if (ours)
+        g_ptr_array_add (pvs, g_strdup (pv));
+      if (*vg == '\0')
+        continue;
+      gpointer seen;
+      if (!g_hash_table_lookup_extended (vg_ours, vg, NULL, &seen))
+        {
+          g_ptr_array_add (vg_order, (gpointer) vg);
+          seen = GINT_TO_POINTER (TRUE);
+        }
+      /* A physical volume that is missing does not make the group foreign. */
+      g_hash_table_insert (vg_ours, (gpointer) vg,
+                           GINT_TO_POINTER (GPOINTER_TO_INT (seen) && (ours || missing)));
+    }
+  if (pvs_out)
+    {
+      g_ptr_array_add (pvs, NULL);
+      *pvs_out = (char **) g_ptr_array_free (g_steal_pointer (&pvs), FALSE);
+    }
+  if (vgs_out)
+    {
+      GPtrArray *vgs = g_ptr_array_new ();
+      for (guint i = 0; i < vg_order->len; i++)
+        {
+          const char *vg = g_ptr_array_index (vg_order, i);
+          if (GPOINTER_TO_INT (g_hash_table_lookup (vg_ours, vg)))
+            g_ptr_array_add (vgs, g_strdup (vg));
+        }
+      g_ptr_array_add (vgs, NULL);
+      *vgs_out = (char **) g_ptr_array_free (vgs, FALSE);
+    }
+  return TRUE;
+}
+
+gboolean
+gd_do_vg_activate_all (GdRequest *req, gboolean activate, GError **error)
+{
+  g_auto (GStrv) vgs = NULL;
+  if (!our_lvm_objects (req, NULL, &vgs, error))
+    return FALSE;
+  if (vgs[0] == NULL)
+    return TRUE;
+  return vgchange (req, activate, vgs, error);
+}
+
+gboolean
+gd_do_vg_activate (GdRequest *req, gboolean activate, char *const *volgroups, GError **error)
+{
+  return vgchange (req, activate, volgroups, error);
+}
+
+gboolean
+gd_do_pvchange_uuid (GdRequest *req, const GdDevice *device, GError **error)
+{
+  return LVM (req, NULL, device->guest, error, "pvchange", "-u", device->node);
+}
+
+gboolean
+gd_do_pvchange_uuid_all (GdRequest *req, GError **error)
+{
+  g_auto (GStrv) pvs = NULL;
+  if (!our_lvm_objects (req, &pvs, NULL, error))
+    return FALSE;
+  if (pvs[0] == NULL)
+    return TRUE;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_ptr_array_add (args, (gpointer) "pvchange");
+  g_ptr_array_add (args, (gpointer) "-u");
+  for (char **p = pvs; *p; p++)
+    g_ptr_array_add (args, *p);
+  g_ptr_array_add (args, NULL);
+  return lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error);
+}
+
+gboolean
+gd_do_vgchange_uuid (GdRequest *req, const char *vg, GError **error)
+{
+  return LVM (req, NULL, vg, error, "vgchange", "-u", vg);
+}
+
+gboolean
+gd_do_vgchange_uuid_all (GdRequest *req, GError **error)
+{
+  g_auto (GStrv) vgs = NULL;
+  if (!our_lvm_objects (req, NULL, &vgs, error))
+    return FALSE;
+  if (vgs[0] == NULL)
+    return TRUE;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_ptr_array_add (args, (gpointer) "vgchange");
+  g_ptr_array_add (args, (gpointer) "-u");
+  for (char **v = vgs; *v; v++)
+    g_ptr_array_add (args, *v);
+  g_ptr_array_add (args, NULL);
+  return lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error);
+}
+
+gboolean
+gd_do_vgscan (GdRequest *req, GError **error)
+{
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE; /* nothing to scan for */
+  return LVM (req, NULL, NULL, error, "vgscan");
+}
+
+gboolean
+gd_do_lvm_scan (GdRequest *req, gboolean activate, GError **error)
+{
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE;
+  if (!LVM (req, NULL, NULL, error, "pvscan", "--cache"))
+    return FALSE;
+  if (activate)
+    return vgchange (req, TRUE, NULL, error);
+  return TRUE;
+}
 
 gboolean
 gd_do_lvm_remove_all (GdRequest *req, GError **error)
@@ -16,17 +715,382 @@ gd_do_lvm_remove_all (GdRequest *req, GError **error)
    * be active, so there is nothing to remove. */
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE;
-  g_autofree char *vgs = NULL;
-  if (!gd_run (req, &vgs, error, "lvm", "vgs", "--noheadings", "-o", "vg_name", NULL))
+  g_auto (GStrv) pvs = NULL, vgs = NULL;
+  if (!our_lvm_objects (req, &pvs, &vgs, error))
     return FALSE;
-  g_auto (GStrv) names = g_strsplit (vgs, "\n", -1);
-  for (char **n = names; *n; n++)
+  if (pvs[0] == NULL && vgs[0] == NULL)
+    return TRUE;
+  for (char **v = vgs; *v; v++)
     {
-      g_strstrip (*n);
-      if (**n == '\0')
-        continue;
-      if (!gd_run (req, NULL, error, "lvm", "vgremove", "-f", "-y", *n, NULL))
+      /* vgremove --force also removes the volumes (unless in use). */
+      if (!LVM (req, NULL, NULL, error, "vgremove", "--force", *v))
         return FALSE;
     }
+  if (pvs[0] != NULL)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_ptr_array_add (args, (gpointer) "pvremove");
+      g_ptr_array_add (args, (gpointer) "-ff");
+      g_ptr_array_add (args, (gpointer) "--yes");
+      for (char **p = pvs; *p; p++)
+        g_ptr_array_add (args, *p);
+      g_ptr_array_add (args, NULL);
+      if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
+        return FALSE;
+    }
+  udev_settle ();
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * UUIDs and metadata.
+ */
+
+static gboolean
+one_field (GdRequest *req, const char *cmd, const char *field, const char *object,
+           const char *prefix, char **ret, GError **error)
+{
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, prefix, error, cmd, "-o", field, "--noheadings", object))
+    return FALSE;
+  g_auto (GStrv) lines = report_lines (out);
+  if (lines[0] == NULL)
+    {
+      gd_error (error, "%s: no %s", prefix, field);
+      return FALSE;
+    }
+  *ret = g_strdup (lines[0]);
+  return TRUE;
+}
+
+gboolean
+gd_do_pvuuid (GdRequest *req, const GdDevice *device, char **ret, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  return one_field (req, "pvs", "pv_uuid", device->node, device->guest, ret, error);
+}
+
+gboolean
+gd_do_vguuid (GdRequest *req, const char *vgname, char **ret, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  return one_field (req, "vgs", "vg_uuid", vgname, vgname, ret, error);
+}
+
+gboolean
+gd_do_lvuuid (GdRequest *req, const GdDevice *device, char **ret, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  return one_field (req, "lvs", "lv_uuid", device->node, device->guest, ret, error);
+}
+
+static gboolean
+vg_field_list (GdRequest *req, const char *vgname, const char *field, char ***ret, GError **error)
+{
+  if (!require_lvm (error))
+    return FALSE;
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, vgname, error, "vgs", "-o", field, "--noheadings", vgname))
+    return FALSE;
+  *ret = report_lines (out);
+  return TRUE;
+}
+
+gboolean
+gd_do_vgpvuuids (GdRequest *req, const char *vgname, char ***ret, GError **error)
+{
+  return vg_field_list (req, vgname, "pv_uuid", ret, error);
+}
+
+gboolean
+gd_do_vglvuuids (GdRequest *req, const char *vgname, char ***ret, GError **error)
+{
+  return vg_field_list (req, vgname, "lv_uuid", ret, error);
+}
+
+gboolean
+gd_do_vgmeta (GdRequest *req, const char *vgname, char **ret, size_t *ret_size, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("vgmeta.XXXXXX", NULL);
+  if (dir == NULL)
+    {
+      gd_perror (error, "mkdtemp");
+      return FALSE;
+    }
+  g_autofree char *file = g_build_filename (dir, "meta", NULL);
+  gboolean ok = LVM (req, NULL, "vgcfgbackup", error, "vgcfgbackup", "-f", file, vgname);
+  if (ok)
+    {
+      gsize len = 0;
+      g_autoptr (GError) ferr = NULL;
+      if (g_file_get_contents (file, ret, &len, &ferr))
+        *ret_size = len;
+      else
+        {
+          gd_error (error, "%s: %s", file, ferr->message);
+          ok = FALSE;
+        }
+    }
+  unlink (file);
+  rmdir (dir);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * Names.
+ */
+
+/* Whether node is a device-mapper device that LVM made (its dm UUID
+ * starts with "LVM-"), a volume or one of LVM's internal layers. */
+static gboolean
+is_lvm_dm_node (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return FALSE;
+  g_autofree char *file =
+      g_strdup_printf ("/sys/dev/block/%u:%u/dm/uuid", major (st.st_rdev), minor (st.st_rdev));
+  g_autofree char *uuid = NULL;
+  return g_file_get_contents (file, &uuid, NULL, NULL) && g_str_has_prefix (uuid, "LVM-");
+}
+
+/* /dev/VG/LV for any name of a logical volume (/dev/VG/LV,
+ * /dev/mapper/VG-LV, /dev/dm-N), or NULL if it is not one.  The kernel's
+ * device-mapper name and UUID tell; udev makes /dev/VG/LV only for the
+ * volumes users see, not for LVM's internal ones. */
+static char *
+canonical_lv_name (const char *node)
+{
+  g_autofree char *name = gd_device_dm_name (node);
+  if (name == NULL || g_str_has_prefix (name, "/dev/mapper/"))
+    return NULL;
+  struct stat a, b;
+  if (stat (name, &a) < 0 || stat (node, &b) < 0 || !S_ISBLK (a.st_mode) || a.st_rdev != b.st_rdev)
+    return NULL;
+  return g_steal_pointer (&name);
+}
+
+gboolean
+gd_do_lvm_canonical_lv_name (GdRequest *req, const char *lvname, char **ret, GError **error)
+{
+  if (!g_str_has_prefix (lvname, "/dev/"))
+    {
+      gd_error_errno (error, EINVAL, "%s: not a device name", lvname);
+      return FALSE;
+    }
+  /* A plain string, but a device name of the guest's (/dev/sda1 need not
+   * be the appliance's /dev/sda1): resolve it as a Device argument. */
+  g_autoptr (GError) lookup_error = NULL;
+  g_autoptr (GdDevice) dev = gd_device_lookup (gd_request_connection (req), lvname, &lookup_error);
+  if (dev == NULL && gd_error_get_errno (lookup_error) == ENOENT)
+    {
+      g_propagate_error (error, g_steal_pointer (&lookup_error));
+      return FALSE;
+    }
+  char *name = dev ? canonical_lv_name (dev->node) : NULL;
+  if (name == NULL)
+    {
+      gd_error_errno (error, EINVAL, "%s: not a logical volume", lvname);
+      return FALSE;
+    }
+  *ret = name;
+  return TRUE;
+}
+
+gboolean
+gd_do_is_lv (GdRequest *req, const GdMountable *mountable, gboolean *ret, GError **error)
+{
+  if (mountable->type != GD_MOUNTABLE_DEVICE)
+    {
+      *ret = FALSE;
+      return TRUE;
+    }
+  g_autofree char *name = canonical_lv_name (mountable->device->node);
+  *ret = name != NULL;
+  return TRUE;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+gboolean
+gd_do_list_dm_devices (GdRequest *req, char ***ret, GError **error)
+{
+  /* Device-mapper devices built on our disks, except logical volumes
+   * (lvs lists those) and LVM's internal layers. */
+  GdConnection *conn = gd_request_connection (req);
+  GPtrArray *res = g_ptr_array_new ();
+  g_autoptr (GDir) dir = g_dir_open ("/dev/mapper", 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      if (strcmp (name, "control") == 0)
+        continue;
+      g_autofree char *path = g_build_filename ("/dev/mapper", name, NULL);
+      if (is_lvm_dm_node (path))
+        continue;
+      if (!gd_device_node_is_ours (conn, path))
+        continue;
+      g_ptr_array_add (res, g_steal_pointer (&path));
+    }
+  g_ptr_array_sort (res, compare_strings);
+  g_ptr_array_add (res, NULL);
+  *ret = (char **) g_ptr_array_free (res, FALSE);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * The device filter.
+ */
+
+/* The lvm.conf we change: the appliance's private one.  Without
+ * LVM_SYSTEM_DIR (a daemon serving a host's devices) we never touch the
+ * host's /etc/lvm: we make a private copy and point LVM_SYSTEM_DIR at it.
+ * The file as it was is kept with the connection, and put back when the
+ * filter is cleared or the connection ends. */
+#define FILTER_KEY "lvm-filter"
+
+typedef struct
+{
+  char *path;
+  char *contents; /* NULL: there was no file */
+} SavedConf;
+
+static gboolean write_lvm_conf (const char *path, const char *contents, GError **error);
+
+static void
+saved_conf_restore (gpointer p)
+{
+  SavedConf *saved = p;
+  g_autoptr (GError) error = NULL;
+  if (!write_lvm_conf (saved->path, saved->contents, &error))
+    g_printerr ("guestfsd: restoring %s: %s\n", saved->path, error->message);
+  g_free (saved->path);
+  g_free (saved->contents);
+  g_free (saved);
+}
+
+static char *
+lvm_conf_path (GError **error)
+{
+  const char *dir = g_getenv ("LVM_SYSTEM_DIR");
+  if (dir == NULL || *dir == '\0')
+    {
+      g_autofree char *priv = g_dir_make_tmp ("guestfsd-lvm.XXXXXX", NULL);
+      if (priv == NULL)
+        {
+          gd_perror (error, "mkdtemp");
+          return NULL;
+        }
+      g_autofree char *conf = NULL;
+      g_autofree char *dst = g_build_filename (priv, "lvm.conf", NULL);
+      if (g_file_get_contents ("/etc/lvm/lvm.conf", &conf, NULL, NULL))
+        g_file_set_contents (dst, conf, -1, NULL);
+      g_setenv ("LVM_SYSTEM_DIR", priv, TRUE);
+      dir = g_getenv ("LVM_SYSTEM_DIR");
+    }
+  return g_build_filename (dir, "lvm.conf", NULL);
+}
+
+/* A regular expression matching exactly this path. */
+static void
+append_exact_regex (GString *s, const char *path)
+{
+  g_string_append_c (s, '^');
+  for (const char *p = path; *p; p++)
+    {
+      if (strchr ("\\^$.|?*+()[]{}\"", *p))
+        g_string_append_c (s, '\\');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '$');
+}
+
+static gboolean
+write_lvm_conf (const char *path, const char *contents, GError **error)
+{
+  g_autoptr (GError) ferr = NULL;
+  if (contents == NULL)
+    {
+      if (unlink (path) < 0 && errno != ENOENT)
+        {
+          gd_perror (error, "%s", path);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!g_file_set_contents (path, contents, -1, &ferr))
+    {
+      gd_error (error, "%s", ferr->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reactivates what the (new) filter lets LVM see.  Volume groups that
+ * lost some of their physical volumes cannot be activated: that is what
+ * the caller asked for, not an error. */
+static void
+reactivate (GdRequest *req)
+{
+  g_autoptr (GError) ignored = NULL;
+  if (!LVM (req, NULL, "vgchange -ay", &ignored, "vgchange", "-a", "y"))
+    gd_log (gd_request_connection (req), "%s", ignored->message);
+  udev_settle ();
+}
+
+gboolean
+gd_do_lvm_set_filter (GdRequest *req, GdDevice *const *devices, GError **error)
+{
+  GdConnection *conn = gd_request_connection (req);
+  SavedConf *saved = gd_conn_get_data (conn, FILTER_KEY);
+  if (saved == NULL)
+    {
+      g_autofree char *path = lvm_conf_path (error);
+      if (path == NULL)
+        return FALSE;
+      saved = g_new0 (SavedConf, 1);
+      g_file_get_contents (path, &saved->contents, NULL, NULL);
+      saved->path = g_steal_pointer (&path);
+      gd_conn_set_data (conn, FILTER_KEY, saved, saved_conf_restore);
+    }
+  /* Volumes on devices the filter hides must not stay active. */
+  if (!LVM (req, NULL, "vgchange -an", error, "vgchange", "-a", "n"))
+    return FALSE;
+
+  g_autoptr (GString) list = g_string_new (NULL);
+  for (GdDevice *const *d = devices; *d; d++)
+    {
+      g_string_append (list, "\"a|");
+      append_exact_regex (list, (*d)->node);
+      g_string_append (list, "|\", ");
+    }
+  g_string_append (list, "\"r|.*|\"");
+  g_autofree char *conf =
+      g_strdup_printf ("%s\n# Set by lvm_set_filter.\ndevices {\n\tfilter = [ %s ]\n"
+                       "\tglobal_filter = [ %s ]\n}\n",
+                       saved->contents ? saved->contents : "", list->str, list->str);
+  if (!write_lvm_conf (saved->path, conf, error))
+    return FALSE;
+  reactivate (req);
+  return TRUE;
+}
+
+gboolean
+gd_do_lvm_clear_filter (GdRequest *req, GError **error)
+{
+  GdConnection *conn = gd_request_connection (req);
+  if (gd_conn_get_data (conn, FILTER_KEY) == NULL)
+    return TRUE; /* no filter was set */
+  /* Puts the file back. */
+  gd_conn_set_data (conn, FILTER_KEY, NULL, NULL);
+  if (gd_group_available (GD_GROUP_LVM2))
+    reactivate (req);
   return TRUE;
 }
