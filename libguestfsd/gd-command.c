@@ -160,8 +160,11 @@ drain_fd (int *fd, GString *buf)
  * already put it there ("wipefs: /dev/sda1: ..."), which would say the
  * name twice. */
 static void
-set_program_error (GError **error, const char *prog, const char *msg)
+set_program_error (GError **error, GdConnection *conn, const char *prog, const char *raw)
 {
+  /* Programs name the nodes they were given (/dev/loop3p1, or the
+   * appliance kernel's /dev/sdb): say the client's names instead. */
+  g_autofree char *msg = gd_map_device_names (conn, raw);
   g_autofree char *base = g_path_get_basename (prog);
   size_t n = strlen (base);
   if (strncmp (msg, base, n) == 0 && msg[n] == ':')
@@ -326,7 +329,7 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && *msg == '\0')
         gd_error_errno (error, ENOENT, "%s: cannot run this program", prog);
       else if (*msg)
-        set_program_error (error, prog, msg);
+        set_program_error (error, req->conn, prog, msg);
       else
         {
           g_autofree char *st = describe_status (prog, status);
@@ -422,6 +425,7 @@ gd_wait_child (pid_t pid, const char *what, GError **error)
 
 struct _GdChild
 {
+  GdConnection *conn;
   char *prog;
   pid_t pid;
   int err_fd; /* memfd holding the child's stderr: it never blocks the child */
@@ -480,6 +484,7 @@ gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error)
   if (opts->stdin_fd < 0)
     close (in);
   GdChild *child = g_new0 (GdChild, 1);
+  child->conn = req->conn;
   child->prog = g_strdup (prog);
   child->pid = pid;
   child->err_fd = err;
@@ -514,7 +519,7 @@ gd_child_wait (GdChild *child, gboolean kill_it, GError **error)
       if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && *msg == '\0')
         gd_error_errno (error, ENOENT, "%s: cannot run this program", child->prog);
       else if (*msg && !kill_it)
-        set_program_error (error, child->prog, msg);
+        set_program_error (error, child->conn, child->prog, msg);
       else
         {
           g_autofree char *what = describe_status (child->prog, status);

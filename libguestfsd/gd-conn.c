@@ -406,15 +406,11 @@ validate_request (GdRequest *req, const guint8 *body, size_t len, void **args_ou
   return TRUE;
 }
 
-/* Helper programs name the nodes they were given (/dev/loop3p1 on a host):
- * show the client its own device names (/dev/sda1) in error messages. */
-static void
-map_device_names (GdConnection *conn, GError *err)
+char *
+gd_map_device_names (GdConnection *conn, const char *text)
 {
-  if (strstr (err->message, "/dev/") == NULL)
-    return;
   GString *out = g_string_new (NULL);
-  const char *p = err->message;
+  const char *p = text;
   const char *dev;
   while ((dev = strstr (p, "/dev/")) != NULL)
     {
@@ -427,8 +423,22 @@ map_device_names (GdConnection *conn, GError *err)
       p = dev + n;
     }
   g_string_append (out, p);
+  return g_string_free (out, FALSE);
+}
+
+/* On a host no guest name is also a node of ours, so mapping a message
+ * that already says /dev/sda1 changes nothing; a stray host node left in a
+ * handler's own message is translated.  (Not in the appliance, where the
+ * kernel's /dev/sdb may be the guest's /dev/sda: there only helper output
+ * is mapped, in gd-command.c.) */
+static void
+map_host_nodes (GdConnection *conn, GError *err)
+{
+  if (!conn->cfg.host_mode || strstr (err->message, "/dev/") == NULL)
+    return;
+  char *mapped = gd_map_device_names (conn, err->message);
   g_free (err->message);
-  err->message = g_string_free (out, FALSE);
+  err->message = mapped;
 }
 
 static gboolean
@@ -443,7 +453,7 @@ handle_request (GdRequest *req, void *args, void **ret_out, GError **error)
   if (!ok && *error == NULL)
     gd_error (error, "internal error: %s failed without giving a reason", proc->name);
   else if (!ok)
-    map_device_names (req->conn, *error);
+    map_host_nodes (req->conn, *error);
   else if (ok && *error != NULL)
     {
       g_warning ("%s succeeded but set an error: %s", proc->name, (*error)->message);

@@ -226,6 +226,9 @@ gboolean gd_walk (int dirfd, const char *prefix, GdWalkFlags flags, GdWalkFunc f
  * Devices.
  */
 
+/* text with every /dev/NODE of ours replaced by the guest's name for it
+ * (for messages and output of helper programs). */
+char *gd_map_device_names (GdConnection *conn, const char *text);
 /* The guest name for a host node (/dev/loop3p1 -> /dev/sda1); a copy of
  * node when it is not one of ours. */
 char *gd_device_guest_name (GdConnection *conn, const char *node);
