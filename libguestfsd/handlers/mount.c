@@ -492,7 +492,11 @@ mount_node_1 (GdRequest *req, const char *node, const char *target, const char *
   if (vfstype != NULL && (*vfstype == '\0' || strcmp (vfstype, "auto") == 0))
     vfstype = NULL;
   g_autofree char *probed = vfstype ? NULL : probe_fstype (node);
-  const FuseDriver *drv = fuse_driver_for (vfstype ? vfstype : probed);
+  /* In the appliance the kernel loads filesystem modules on demand; a
+   * host's kernel is what it is, so there FUSE stands in. */
+  const FuseDriver *drv = gd_conn_host_mode (gd_request_connection (req))
+                              ? fuse_driver_for (vfstype ? vfstype : probed)
+                              : NULL;
   gboolean ok;
   if (drv != NULL)
     ok = fuse_mount (req, drv, node, target, options, error);
@@ -850,6 +854,17 @@ gd_do_rmmountpoint (GdRequest *req, const char *exemptpath, GError **error)
  * Unmounting and listing.
  */
 
+/* /dev/VG/LV and /dev/mapper/VG-LV are one device: compare numbers. */
+static gboolean
+same_device (const char *a, const char *b)
+{
+  if (strcmp (a, b) == 0)
+    return TRUE;
+  struct stat sa, sb;
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && S_ISBLK (sa.st_mode) && S_ISBLK (sb.st_mode) &&
+         sa.st_rdev == sb.st_rdev;
+}
+
 /* The host mount point of what the client named: a guest path, or a
  * device mounted under the sysroot (the most recent mount of it). */
 static char *
@@ -863,7 +878,7 @@ umount_target (GdRequest *req, const GdDevOrPath *what, GError **error)
   for (guint i = mounts->len; i-- > 0;)
     {
       GdMountEntry *e = g_ptr_array_index (mounts, i);
-      if (strcmp (e->source, what->device->node) == 0)
+      if (same_device (e->source, what->device->node))
         return gd_sysroot_path (req, e->target);
     }
   gd_error_errno (error, EINVAL, "%s: not mounted", what->device->guest);
