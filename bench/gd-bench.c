@@ -130,17 +130,18 @@ guest_path (const char *name)
   return s;
 }
 
+static long long cpu_ns (long pid);
+
 static long
-daemon_pid (double *exec_time)
+daemon_pid (double *exec_time, long long *exec_cpu_ns)
 {
   FILE *f = fopen (stamp_path, "r");
   long pid = 0;
   long long ns = 0;
-  if (f == NULL || fscanf (f, "%ld %lld", &pid, &ns) != 2)
+  if (f == NULL || fscanf (f, "%ld %lld %lld", &pid, &ns, exec_cpu_ns) != 3)
     die ("%s: no stamp from gd-sandbox (is GUESTFSD_HV_SANDBOX set?)", stamp_path);
   fclose (f);
-  if (exec_time)
-    *exec_time = ns / 1e9;
+  *exec_time = ns / 1e9;
   return pid;
 }
 
@@ -559,9 +560,14 @@ main (int argc, char **argv)
     die ("ping_daemon: %s", guestfs_last_error (g));
   double t2 = now ();
   double exec_time;
-  long pid = daemon_pid (&exec_time);
+  long long exec_cpu;
+  long pid = daemon_pid (&exec_time, &exec_cpu);
+  long long launched_cpu = cpu_ns (pid);
   result ("launch_ms", "%.2f", (t2 - t0) * 1e3);
   result ("startup_ms", "%.3f", (t1 - exec_time) * 1e3);
+  /* Includes the ping's few microseconds. */
+  if (exec_cpu >= 0 && launched_cpu >= 0)
+    result ("startup_cpu_ms", "%.3f", (launched_cpu - exec_cpu) / 1e6);
 
   if (opt.mount && guestfs_mount (g, opt.mount, "/") < 0)
     die ("mount: %s", guestfs_last_error (g));

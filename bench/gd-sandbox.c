@@ -4,9 +4,10 @@
  *              [--tmp-size SIZE] [--stamp FILE] -- PROGRAM ARGS...
  *
  * Always: a private mount namespace (nothing propagates back to the
- * host), then exec PROGRAM.  With --stamp, "PID MONOTONIC_NS" is written
- * to FILE immediately before the exec, so start-up can be timed from the
- * exec of the daemon.
+ * host), then exec PROGRAM.  With --stamp, "PID MONOTONIC_NS CPU_NS" is
+ * written to FILE immediately before the exec (CPU_NS: the CPU time this
+ * process has used so far), so start-up can be timed from the exec of the
+ * daemon.
  *
  * With --live, for daemons in live mode (guestfsd -r works on "/"), the
  * program gets a new root instead of the host's: a tmpfs holding
@@ -290,10 +291,18 @@ main (int argc, char **argv)
 
   if (stamp_fd >= 0)
     {
+      /* The CPU time this process has used so far lets the caller count
+       * only the daemon's own start-up CPU. */
+      long long cpu = -1;
+      FILE *f = fopen ("/proc/self/schedstat", "re");
+      if (f == NULL || fscanf (f, "%lld", &cpu) != 1)
+        cpu = -1;
+      if (f)
+        fclose (f);
       struct timespec ts;
       clock_gettime (CLOCK_MONOTONIC, &ts);
-      dprintf (stamp_fd, "%ld %lld\n", (long) getpid (),
-               (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+      dprintf (stamp_fd, "%ld %lld %lld\n", (long) getpid (),
+               (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec, cpu);
       close (stamp_fd);
     }
   execvp (argv[optind], argv + optind);

@@ -43,6 +43,7 @@ def log(*a):
 WORKLOADS = [
     ("launch", "launch_ms", "ms", "low", "launch until the first reply"),
     ("launch", "startup_ms", "ms", "low", "start-up: exec to launch flag"),
+    ("launch", "startup_cpu_ms", "ms", "low", "start-up, daemon CPU"),
     ("ping", "ping_us", "us", "low", "ping_daemon, per call"),
     ("statns", "statns_us", "us", "low", "statns, per call"),
     ("exists", "exists_us", "us", "low", "exists, per call"),
