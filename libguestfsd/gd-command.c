@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -401,6 +402,115 @@ gd_wait_child (pid_t pid, const char *what, GError **error)
   g_autofree char *msg = describe_status (what, status);
   gd_error (error, "%s", msg);
   return FALSE;
+}
+
+/* ---- helper programs that run while the handler streams data -------- */
+
+struct _GdChild
+{
+  char *prog;
+  pid_t pid;
+  int err_fd; /* memfd holding the child's stderr: it never blocks the child */
+};
+
+GdChild *
+gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error)
+{
+  const char *prog = opts->argv[0];
+  gboolean chroot_child = (opts->flags & GD_RUN_CHROOT) != 0;
+  g_autofree char *path = chroot_child ? g_strdup (prog) : find_program (prog);
+  if (path == NULL)
+    {
+      gd_error_errno (error, ENOENT, "%s: program not found", prog);
+      return NULL;
+    }
+  if (gd_conn_verbose (req->conn))
+    {
+      g_autofree char *cmd = g_strjoinv (" ", (char **) opts->argv);
+      gd_log (req->conn, "spawn: %s", cmd);
+    }
+  g_auto (GStrv) envp = NULL;
+  int in = opts->stdin_fd >= 0 ? opts->stdin_fd : open_devnull (O_RDONLY);
+  int err = memfd_create ("gd-child-stderr", MFD_CLOEXEC);
+  /* Output nobody reads joins stderr: some programs report errors there. */
+  int out = opts->stdout_fd >= 0 ? opts->stdout_fd : err;
+  if (in < 0 || out < 0 || err < 0)
+    {
+      gd_perror (error, "%s", prog);
+      goto fail;
+    }
+  envp = child_environment (opts->env);
+  const char *sysroot = gd_conn_sysroot (req->conn);
+  mode_t mask = gd_conn_umask (req->conn);
+  int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      gd_perror (error, "fork");
+      goto fail;
+    }
+  if (pid == 0)
+    {
+      child_setup_fds (in, out, (opts->flags & GD_RUN_FOLD_STDERR) ? out : err);
+      umask (mask);
+      if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
+        _exit (126);
+      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
+        _exit (126);
+      if (chroot_child)
+        execvpe (path, (char *const *) opts->argv, envp);
+      else
+        execve (path, (char *const *) opts->argv, envp);
+      _exit (127);
+    }
+  if (opts->stdin_fd < 0)
+    close (in);
+  GdChild *child = g_new0 (GdChild, 1);
+  child->prog = g_strdup (prog);
+  child->pid = pid;
+  child->err_fd = err;
+  return child;
+
+fail:
+  if (in >= 0 && opts->stdin_fd < 0)
+    close (in);
+  if (err >= 0)
+    close (err);
+  return NULL;
+}
+
+gboolean
+gd_child_wait (GdChild *child, gboolean kill_it, GError **error)
+{
+  if (kill_it)
+    kill (child->pid, SIGKILL);
+  int status = wait_for (child->pid);
+  gboolean ok = status == 0;
+  if (!ok && error != NULL)
+    {
+      /* The end of stderr: where programs that print progress put the error. */
+      char msg[4096];
+      struct stat st;
+      off_t from = fstat (child->err_fd, &st) == 0 && st.st_size >= (off_t) sizeof msg
+                       ? st.st_size - (off_t) (sizeof msg - 1)
+                       : 0;
+      ssize_t n = pread (child->err_fd, msg, sizeof msg - 1, from);
+      msg[n > 0 ? n : 0] = '\0';
+      gd_chomp (msg);
+      if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && *msg == '\0')
+        gd_error_errno (error, ENOENT, "%s: cannot run this program", child->prog);
+      else if (*msg && !kill_it)
+        gd_error (error, "%s: %s", child->prog, msg);
+      else
+        {
+          g_autofree char *what = describe_status (child->prog, status);
+          gd_error (error, "%s", what);
+        }
+    }
+  close (child->err_fd);
+  g_free (child->prog);
+  g_free (child);
+  return ok;
 }
 
 char *

@@ -106,6 +106,12 @@ gd_conn_verbose (GdConnection *conn)
   return conn->cfg.verbose;
 }
 
+gboolean
+gd_conn_host_mode (GdConnection *conn)
+{
+  return conn->cfg.host_mode;
+}
+
 mode_t
 gd_conn_umask (GdConnection *conn)
 {
@@ -376,6 +382,31 @@ validate_request (GdRequest *req, const guint8 *body, size_t len, void **args_ou
   return TRUE;
 }
 
+/* Helper programs name the nodes they were given (/dev/loop3p1 on a host):
+ * show the client its own device names (/dev/sda1) in error messages. */
+static void
+map_device_names (GdConnection *conn, GError *err)
+{
+  if (strstr (err->message, "/dev/") == NULL)
+    return;
+  GString *out = g_string_new (NULL);
+  const char *p = err->message;
+  const char *dev;
+  while ((dev = strstr (p, "/dev/")) != NULL)
+    {
+      g_string_append_len (out, p, dev - p);
+      size_t n = 5 + strspn (dev + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789_-+/");
+      g_autofree char *node = g_strndup (dev, n);
+      g_autofree char *guest = gd_device_table_guest_name (conn->cfg.devices, node);
+      g_string_append (out, guest);
+      p = dev + n;
+    }
+  g_string_append (out, p);
+  g_free (err->message);
+  err->message = g_string_free (out, FALSE);
+}
+
 static gboolean
 handle_request (GdRequest *req, void *args, void **ret_out, GError **error)
 {
@@ -387,6 +418,8 @@ handle_request (GdRequest *req, void *args, void **ret_out, GError **error)
    * consistent with the error instead. */
   if (!ok && *error == NULL)
     gd_error (error, "internal error: %s failed without giving a reason", proc->name);
+  else if (!ok)
+    map_device_names (req->conn, *error);
   else if (ok && *error != NULL)
     {
       g_warning ("%s succeeded but set an error: %s", proc->name, (*error)->message);

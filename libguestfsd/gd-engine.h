@@ -25,6 +25,9 @@ typedef struct
   gboolean live;
   gboolean network;
   gboolean verbose;
+  /* Serving image files on a host: the guest's device nodes would be the
+   * host's devices, so they are never opened. */
+  gboolean host_mode;
   GdDeviceTable *devices; /* borrowed from the daemon */
 } GdConfig;
 

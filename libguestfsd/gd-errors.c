@@ -74,7 +74,7 @@ static const char *const errno_names[] = {
   E (ENOEXEC),
   E (EBADF),
   E (ECHILD),
-  E (EWOULDBLOCK),
+  E (EAGAIN),
   E (ENOMEM),
   E (EACCES),
   E (EFAULT),
@@ -156,7 +156,7 @@ static const char *const errno_names[] = {
   E (ENOPROTOOPT),
   E (EPROTONOSUPPORT),
   E (ESOCKTNOSUPPORT),
-  E (EOPNOTSUPP),
+  [EOPNOTSUPP] = "ENOTSUP", /* == ENOTSUP; the client knows only this name */
   E (EPFNOSUPPORT),
   E (EAFNOSUPPORT),
   E (EADDRINUSE),

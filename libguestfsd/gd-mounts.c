@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/swap.h>
 #include <unistd.h>
 
 #include <libguestfsd/guestfsd.h>
@@ -96,12 +97,34 @@ gd_mounts_list (GdConnection *conn, GError **error)
   return out;
 }
 
+/* A swap file enabled in the guest (swapon_file) keeps its filesystem busy:
+ * disable the ones under the sysroot so that it can be unmounted. */
+static void
+swapoff_guest_files (GdConnection *conn)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/swaps", &text, NULL, NULL))
+    return;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l && l[1]; l++)
+    {
+      g_auto (GStrv) f = g_strsplit_set (*l, " \t", 2);
+      if (l == lines || f[0] == NULL || f[1] == NULL || !strstr (f[1], "file"))
+        continue;
+      g_autofree char *path = unescape (f[0]);
+      g_autofree char *guest = guest_path (conn->cfg.sysroot, path);
+      if (guest != NULL)
+        swapoff (path);
+    }
+}
+
 gboolean
 gd_umount_all (GdConnection *conn, GError **error)
 {
   /* In live mode the sysroot is the running system: never unmount it. */
   if (conn->cfg.live)
     return TRUE;
+  swapoff_guest_files (conn);
   g_autoptr (GPtrArray) mounts = gd_mounts_list (conn, error);
   if (mounts == NULL)
     return FALSE;

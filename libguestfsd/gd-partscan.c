@@ -119,6 +119,22 @@ same_extent (const Extent *a, const Extent *b)
   return a->start == b->start && a->size == b->size;
 }
 
+/* Something (udev's probing, a helper just done with it) may hold a
+ * partition for a moment: retry a little before calling it in use. */
+static int
+blkpg_retry (int fd, int op, guint partno, const Extent *e)
+{
+  int r = -1;
+  for (int tries = 0; tries < 10; tries++)
+    {
+      r = blkpg (fd, op, partno, e);
+      if (r == 0 || errno != EBUSY)
+        break;
+      g_usleep (50000);
+    }
+  return r;
+}
+
 gboolean
 gd_partitions_sync (const char *node, GError **error)
 {
@@ -169,7 +185,15 @@ gd_partitions_sync (const char *node, GError **error)
           g_hash_table_remove (want, key); /* already right */
           continue;
         }
-      if (blkpg (fd, BLKPG_DEL_PARTITION, GPOINTER_TO_UINT (key), NULL) < 0 && ok)
+      /* Same start, new size: resize in place, which the kernel allows
+       * even while the partition is mounted (growing it online). */
+      if (w != NULL && w->start == ((Extent *) value)->start &&
+          blkpg (fd, BLKPG_RESIZE_PARTITION, GPOINTER_TO_UINT (key), w) == 0)
+        {
+          g_hash_table_remove (want, key);
+          continue;
+        }
+      if (blkpg_retry (fd, BLKPG_DEL_PARTITION, GPOINTER_TO_UINT (key), NULL) < 0 && ok)
         {
           gd_perror (error, "%s: cannot remove partition %u from the kernel's view (in use?)", node,
                      GPOINTER_TO_UINT (key));

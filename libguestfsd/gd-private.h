@@ -140,6 +140,8 @@ const char *gd_conn_sysroot (GdConnection *conn); /* "/sysroot", or "/" */
 gboolean gd_conn_live (GdConnection *conn);
 gboolean gd_conn_network (GdConnection *conn);
 gboolean gd_conn_verbose (GdConnection *conn);
+/* Serving image files on a host (drives or a sysroot were given). */
+gboolean gd_conn_host_mode (GdConnection *conn);
 mode_t gd_conn_umask (GdConnection *conn);
 void gd_conn_set_umask (GdConnection *conn, mode_t mask);
 
@@ -161,7 +163,9 @@ void gd_conn_request_exit (GdConnection *conn);
 
 /* O_PATH fd of the sysroot as mounted now (cached for the request). */
 int gd_sysroot_fd (GdRequest *req, GError **error);
-/* openat2 of a guest path inside the sysroot.  Errors say "PATH: strerror". */
+/* openat2 of a guest path inside the sysroot.  Errors say "PATH: strerror".
+ * In host mode a device node of the guest is refused (EPERM) unless the
+ * flags include O_PATH: it would be one of the host's devices. */
 int gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **error);
 /* O_PATH|O_DIRECTORY fd of the parent of path (resolved in the sysroot) and
  * the last component in *name, for the *at() calls that must not follow a
@@ -282,6 +286,18 @@ pid_t gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int st
 /* Waits for a child; non-zero status or a signal is an error whose message
  * is what (e.g. "tar") + the status. */
 gboolean gd_wait_child (pid_t pid, const char *what, GError **error);
+
+/* A helper program that runs while the handler streams its stdin or
+ * stdout (FileIn and FileOut through a program).  Started like
+ * gd_run_full, but without waiting: stdin_fd (-1: /dev/null) and
+ * stdout_fd are given to the child, stdin_data is not supported, and
+ * stderr (and stdout when stdout_fd is -1) is kept for gd_child_wait. */
+typedef struct _GdChild GdChild;
+GdChild *gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error);
+/* Waits for the child (after SIGKILL when kill_it) and frees it.  A
+ * non-zero exit or a signal is an error carrying the program's stderr;
+ * error may be NULL to ignore it. */
+gboolean gd_child_wait (GdChild *child, gboolean kill_it, GError **error);
 
 /* ------------------------------------------------------------------------
  * Mounts.

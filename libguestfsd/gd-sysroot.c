@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +63,13 @@ openat2_in_root (int root, const char *path, int flags, mode_t mode)
     }
 }
 
+static gboolean
+is_device_node (int fd)
+{
+  struct stat st;
+  return fstat (fd, &st) == 0 && (S_ISBLK (st.st_mode) || S_ISCHR (st.st_mode));
+}
+
 int
 gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **error)
 {
@@ -72,7 +80,17 @@ gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **erro
     mode &= ~req->conn->umask;
   int fd = openat2_in_root (root, *path ? path : ".", flags, mode);
   if (fd < 0)
-    gd_perror (error, "%s", path);
+    {
+      gd_perror (error, "%s", path);
+      return -1;
+    }
+  if (req->conn->cfg.host_mode && !(flags & O_PATH) && is_device_node (fd))
+    {
+      close (fd);
+      gd_error_errno (error, EPERM,
+                      "%s: refusing to open a device node of the guest on the host", path);
+      return -1;
+    }
   return fd;
 }
 

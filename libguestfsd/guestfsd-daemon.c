@@ -421,6 +421,7 @@ guestfsd_daemon_serve_fd (GuestfsdDaemon *self, gint fd, GError **error)
     .live = self->live,
     .network = self->network,
     .verbose = self->verbose,
+    .host_mode = self->host_mode,
     .devices = self->devices,
   };
   g_autoptr (GdConnection) conn = gd_connection_new (&cfg, fd);
@@ -484,6 +485,9 @@ open_channel (const gchar *channel, gboolean listen, gboolean *close_it, GError 
                        "%s: not an open file descriptor", channel);
           return -1;
         }
+      /* Helper programs must not inherit the channel: a long-lived one (a
+       * FUSE server) would keep the client from seeing us go away. */
+      fcntl ((int) n, F_SETFD, fcntl ((int) n, F_GETFD) | FD_CLOEXEC);
       *close_it = FALSE;
       return (int) n;
     }

@@ -6,5 +6,36 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "gd-actions.h"
 #include "gd-private.h"
+
+gboolean
+gd_do_fsck (GdRequest *req, const char *fstype, const GdDevice *device, int *ret, GError **error)
+{
+  if (*fstype == '\0' ||
+      strspn (fstype, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen (fstype))
+    {
+      gd_error_errno (error, EINVAL, "%s: invalid filesystem type", fstype);
+      return FALSE;
+    }
+  const char *argv[] = { "fsck", "-a", "-t", fstype, device->node, NULL };
+  GdRunOpts opts = { .argv = argv,
+                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
+                     .stdin_fd = -1,
+                     .stdout_fd = -1 };
+  g_autofree char *out = NULL;
+  int status = -1;
+  if (!gd_run_full (req, &opts, &out, NULL, &status, error))
+    return FALSE;
+  if (status < 0)
+    {
+      gd_chomp (out);
+      gd_error (error, "%s: fsck did not exit normally: %s", device->guest, out);
+      return FALSE;
+    }
+  /* The status is the result: a sum of fsck(8)'s codes. */
+  *ret = status;
+  return TRUE;
+}

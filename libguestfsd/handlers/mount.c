@@ -1,19 +1,41 @@
 /* libguestfsd handlers: mounting and unmounting under the sysroot.
  *
+ * Mount points are guest paths, resolved inside the sysroot (a symlink in
+ * the guest cannot send a mount elsewhere on the host).  Filesystems are
+ * mounted with mount(8), except those the running kernel has no driver
+ * for (a host kernel may lack iso9660, vfat or exfat): these are served
+ * by a FUSE program (fuseiso, fusefat, exfat-fuse) mounted as "fuseblk"
+ * with the device as its source, so they look like any other mount to
+ * mounts, mountpoints, umount and umount_all.  The FUSE programs we start
+ * run as our children; after their filesystem is unmounted we wait for
+ * them to exit, so the device is free again when the call returns.
+ *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
+#include <blkid.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
+
+/* ------------------------------------------------------------------------
+ * Mount points.
+ */
 
 /* Host path of the guest directory mountpoint, resolved inside the sysroot
  * (so a symlink in the guest cannot redirect the mount elsewhere). */
@@ -36,6 +58,523 @@ resolve_mountpoint (GdRequest *req, const char *mountpoint, GError **error)
   return host;
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape_mountinfo (const char *s)
+{
+  GString *out = g_string_sized_new (strlen (s));
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+          s[3] <= '7')
+        {
+          g_string_append_c (out, (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0')));
+          s += 3;
+        }
+      else
+        g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Mount ids of the mounts whose mount point is the host path target
+ * (all of them, in mountinfo order, when target is NULL). */
+static GArray *
+mount_ids_at (const char *target)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/self/mountinfo", &text, NULL, NULL))
+    return ids;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, " ", 6);
+      if (g_strv_length (f) < 5)
+        continue;
+      g_autofree char *mp = unescape_mountinfo (f[4]);
+      if (target == NULL || strcmp (mp, target) == 0)
+        {
+          guint id = (guint) g_ascii_strtoull (f[0], NULL, 10);
+          g_array_append_val (ids, id);
+        }
+    }
+  return ids;
+}
+
+static gboolean
+mount_id_exists (guint id)
+{
+  g_autoptr (GArray) ids = mount_ids_at (NULL);
+  for (guint i = 0; i < ids->len; i++)
+    if (g_array_index (ids, guint, i) == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* The newest id at target that is not in before, or 0. */
+static guint
+new_mount_id (const char *target, GArray *before)
+{
+  g_autoptr (GArray) now = mount_ids_at (target);
+  for (guint i = now->len; i-- > 0;)
+    {
+      guint id = g_array_index (now, guint, i);
+      gboolean seen = FALSE;
+      for (guint j = 0; j < before->len && !seen; j++)
+        seen = g_array_index (before, guint, j) == id;
+      if (!seen)
+        return id;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * FUSE servers we started (per connection).
+ */
+
+typedef struct
+{
+  pid_t pid;
+  guint mnt_id; /* the mount it serves */
+  char *what;   /* program name, for messages */
+} FuseChild;
+
+#define FUSE_CHILDREN_KEY "mount.fuse-children"
+
+static void
+fuse_child_free (gpointer p)
+{
+  FuseChild *c = p;
+  g_free (c->what);
+  g_free (c);
+}
+
+/* Waits up to timeout_ms for pid to exit; then TERM, then KILL. */
+static void
+reap_child (pid_t pid, int timeout_ms)
+{
+  for (int waited = 0;; waited += 10)
+    {
+      pid_t r = waitpid (pid, NULL, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD))
+        return;
+      if (waited == timeout_ms)
+        kill (pid, SIGTERM);
+      if (waited == timeout_ms + 1000)
+        {
+          kill (pid, SIGKILL);
+          while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+          return;
+        }
+      g_usleep (10000);
+    }
+}
+
+static void
+fuse_children_free (gpointer p)
+{
+  GPtrArray *children = p;
+  /* The connection is over and everything has been unmounted: the
+   * servers are on their way out. */
+  for (guint i = 0; i < children->len; i++)
+    reap_child (((FuseChild *) g_ptr_array_index (children, i))->pid, 2000);
+  g_ptr_array_unref (children);
+}
+
+static GPtrArray *
+fuse_children (GdConnection *conn)
+{
+  GPtrArray *children = gd_conn_get_data (conn, FUSE_CHILDREN_KEY);
+  if (children == NULL)
+    {
+      children = g_ptr_array_new_with_free_func (fuse_child_free);
+      gd_conn_set_data (conn, FUSE_CHILDREN_KEY, children, fuse_children_free);
+    }
+  return children;
+}
+
+/* After unmounting: wait for the servers whose mount has gone. */
+static void
+reap_unmounted_fuse_children (GdConnection *conn)
+{
+  GPtrArray *children = gd_conn_get_data (conn, FUSE_CHILDREN_KEY);
+  if (children == NULL)
+    return;
+  for (guint i = children->len; i-- > 0;)
+    {
+      FuseChild *c = g_ptr_array_index (children, i);
+      if (waitpid (c->pid, NULL, WNOHANG) == c->pid)
+        g_ptr_array_remove_index (children, i);
+      else if (!mount_id_exists (c->mnt_id))
+        {
+          reap_child (c->pid, 5000);
+          g_ptr_array_remove_index (children, i);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Filesystem types the kernel lacks.
+ */
+
+typedef struct
+{
+  const char *fstype;
+  const char *program;
+  gboolean daemonizes; /* cannot be kept in the foreground */
+} FuseDriver;
+
+static const FuseDriver fuse_drivers[] = {
+  { "iso9660", "fuseiso", FALSE },       { "vfat", "fusefat", FALSE },
+  { "msdos", "fusefat", FALSE },         { "fat", "fusefat", FALSE },
+  { "exfat", "mount.exfat-fuse", TRUE },
+};
+
+static gboolean
+kernel_has_filesystem (const char *fstype)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/filesystems", &text, NULL, NULL))
+    return TRUE; /* cannot tell: let mount(8) try */
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      const char *name = strrchr (*l, '\t');
+      name = name ? name + 1 : *l;
+      if (strcmp (name, fstype) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The filesystem type on node as libblkid sees it, or NULL. */
+static char *
+probe_fstype (const char *node)
+{
+  blkid_probe pr = blkid_new_probe_from_filename (node);
+  if (pr == NULL)
+    return NULL;
+  blkid_probe_enable_superblocks (pr, 1);
+  blkid_probe_set_superblocks_flags (pr, BLKID_SUBLKS_TYPE);
+  char *type = NULL;
+  const char *v = NULL;
+  if (blkid_do_safeprobe (pr) == 0 && blkid_probe_lookup_value (pr, "TYPE", &v, NULL) == 0)
+    type = g_strdup (v);
+  blkid_free_probe (pr);
+  return type;
+}
+
+static const FuseDriver *
+fuse_driver_for (const char *fstype)
+{
+  if (fstype == NULL || kernel_has_filesystem (fstype))
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (fuse_drivers); i++)
+    if (strcmp (fuse_drivers[i].fstype, fstype) == 0)
+      return &fuse_drivers[i];
+  return NULL;
+}
+
+static char *
+find_program (const char *prog)
+{
+  char *p = g_find_program_in_path (prog);
+  if (p != NULL)
+    return p;
+  static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *full = g_build_filename (dirs[i], prog, NULL);
+      if (access (full, X_OK) == 0)
+        return g_steal_pointer (&full);
+    }
+  return NULL;
+}
+
+static gboolean
+options_say_ro (const char *options)
+{
+  if (options == NULL)
+    return FALSE;
+  g_auto (GStrv) opts = g_strsplit (options, ",", -1);
+  gboolean ro = FALSE;
+  for (char **o = opts; *o; o++)
+    {
+      if (strcmp (*o, "ro") == 0)
+        ro = TRUE;
+      else if (strcmp (*o, "rw") == 0)
+        ro = FALSE;
+    }
+  return ro;
+}
+
+static gboolean
+device_read_only (const char *node)
+{
+  int fd = open (node, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  int ro = 0;
+  gboolean r = ioctl (fd, BLKROGET, &ro) == 0 && ro;
+  close (fd);
+  return r;
+}
+
+static char *
+read_log (int fd)
+{
+  GString *s = g_string_new (NULL);
+  char buf[4096];
+  ssize_t n;
+  lseek (fd, 0, SEEK_SET);
+  while (s->len < 65536 && (n = read (fd, buf, sizeof buf)) > 0)
+    g_string_append_len (s, buf, n);
+  return gd_chomp (g_string_free (s, FALSE));
+}
+
+/* Starts the FUSE server for node on target and waits until its
+ * filesystem is mounted. */
+static gboolean
+fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char *target,
+            const char *options, GError **error)
+{
+  g_autofree char *prog = find_program (drv->program);
+  if (prog == NULL)
+    {
+      gd_error_errno (error, ENODEV,
+                      "%s: this kernel has no %s driver, and the FUSE program %s that could "
+                      "stand in for it is not installed",
+                      node, drv->fstype, drv->program);
+      return FALSE;
+    }
+  gboolean ro = options_say_ro (options) || device_read_only (node);
+  g_autofree char *fsopts = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) drv->program);
+  if (strcmp (drv->program, "fuseiso") == 0)
+    {
+      /* -n: no ~/.mtab.fuseiso; ISO 9660 is read-only anyway. */
+      fsopts = g_strdup_printf ("ro,fsname=%s,blkdev", node);
+      const char *a[] = { "-n", node, target, "-f", "-o", fsopts };
+      for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+        g_ptr_array_add (argv, (gpointer) a[i]);
+    }
+  else if (strcmp (drv->program, "fusefat") == 0)
+    {
+      /* rw+ is fusefat's (experimental) write support. */
+      fsopts = g_strdup_printf ("%s,fsname=%s,blkdev", ro ? "ro" : "rw+", node);
+      const char *a[] = { "-f", "-o", fsopts, node, target };
+      for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+        g_ptr_array_add (argv, (gpointer) a[i]);
+    }
+  else
+    {
+      /* exfat-fuse names the device as the source itself. */
+      if (ro)
+        {
+          g_ptr_array_add (argv, "-o");
+          g_ptr_array_add (argv, "ro");
+        }
+      g_ptr_array_add (argv, (gpointer) node);
+      g_ptr_array_add (argv, (gpointer) target);
+    }
+  g_ptr_array_add (argv, NULL);
+  gd_log (gd_request_connection (req), "%s: no %s in this kernel, mounting with %s", node,
+          drv->fstype, drv->program);
+
+  g_autoptr (GArray) before = mount_ids_at (target);
+  if (drv->daemonizes)
+    {
+      /* It forks once its filesystem is mounted. */
+      if (!gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error))
+        return FALSE;
+      if (new_mount_id (target, before) == 0)
+        {
+          gd_error_errno (error, EIO, "%s: %s did not mount the filesystem", node, drv->program);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  /* Its output goes to a memory file (a pipe we stopped reading would
+   * block it), read back if it fails. */
+  int log = memfd_create ("fuse-log", MFD_CLOEXEC);
+  int devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (log < 0 || devnull < 0)
+    {
+      gd_perror (error, "memfd_create");
+      if (log >= 0)
+        close (log);
+      if (devnull >= 0)
+        close (devnull);
+      return FALSE;
+    }
+  char **av = (char **) argv->pdata;
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      setsid ();
+      /* If we die, it unmounts and goes too, instead of holding the
+       * device (and our mount namespace) forever. */
+      prctl (PR_SET_PDEATHSIG, SIGTERM);
+      signal (SIGPIPE, SIG_DFL);
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      dup2 (devnull, 0);
+      dup2 (log, 1);
+      dup2 (log, 2);
+      /* Only 0-2: it outlives this request, and must not hold anything of
+       * ours open (an fd its embedder let us inherit, say). */
+      close_range (3, ~0U, 0);
+      if (chdir ("/") < 0)
+        _exit (126);
+      execv (prog, av);
+      _exit (127);
+    }
+  int saved = errno;
+  close (devnull);
+  if (pid < 0)
+    {
+      close (log);
+      errno = saved;
+      gd_perror (error, "fork");
+      return FALSE;
+    }
+
+  gboolean ok = FALSE;
+  for (int waited = 0;; waited += 10)
+    {
+      guint id = new_mount_id (target, before);
+      if (id != 0)
+        {
+          FuseChild *c = g_new0 (FuseChild, 1);
+          c->pid = pid;
+          c->mnt_id = id;
+          c->what = g_strdup (drv->program);
+          g_ptr_array_add (fuse_children (gd_request_connection (req)), c);
+          ok = TRUE;
+          break;
+        }
+      int status;
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        {
+          g_autofree char *msg = read_log (log);
+          const char *last = strrchr (msg, '\n');
+          last = last ? last + 1 : msg;
+          gd_error_errno (error, EINVAL, "%s: %s could not mount it: is it %s?%s%s%s", node,
+                          drv->program, drv->fstype, *last ? " (" : "", last, *last ? ")" : "");
+          break;
+        }
+      if (waited >= 30000)
+        {
+          reap_child (pid, 0);
+          gd_error_errno (error, ETIMEDOUT, "%s: %s did not mount it within 30 s", node,
+                          drv->program);
+          break;
+        }
+      g_usleep (10000);
+    }
+  close (log);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * Mounting.
+ */
+
+static gboolean
+mount_node_1 (GdRequest *req, const char *node, const char *target, const char *options,
+              const char *vfstype, GError **error)
+{
+  if (vfstype != NULL && (*vfstype == '\0' || strcmp (vfstype, "auto") == 0))
+    vfstype = NULL;
+  g_autofree char *probed = vfstype ? NULL : probe_fstype (node);
+  const FuseDriver *drv = fuse_driver_for (vfstype ? vfstype : probed);
+  gboolean ok;
+  if (drv != NULL)
+    ok = fuse_mount (req, drv, node, target, options, error);
+  else
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autofree char *host_options = NULL;
+      /* On a host, device nodes and setuid files of a guest image must not
+       * act on the host (FUSE mounts are nodev,nosuid already). */
+      if (gd_conn_host_mode (gd_request_connection (req)))
+        options = host_options = g_strconcat (options && *options ? options : "",
+                                              options && *options ? "," : "", "nodev,nosuid", NULL);
+      g_ptr_array_add (argv, "mount");
+      g_ptr_array_add (argv, "-n"); /* nothing in the host's utab */
+      if (options != NULL && *options)
+        {
+          g_ptr_array_add (argv, "-o");
+          g_ptr_array_add (argv, (gpointer) options);
+        }
+      if (vfstype != NULL)
+        {
+          g_ptr_array_add (argv, "-t");
+          g_ptr_array_add (argv, (gpointer) vfstype);
+        }
+      g_ptr_array_add (argv, "--");
+      g_ptr_array_add (argv, (gpointer) node);
+      g_ptr_array_add (argv, (gpointer) target);
+      g_ptr_array_add (argv, NULL);
+      ok = gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
+    }
+  gd_sysroot_changed (req);
+  return ok;
+}
+
+static char *
+replace_all (const char *text, const char *from, const char *to)
+{
+  if (*from == '\0')
+    return g_strdup (text);
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+  return g_strjoinv (to, parts);
+}
+
+/* Errors from mount(8) and the FUSE programs name the host's paths: put
+ * the guest's names in their place. */
+static void
+guest_names_in_error (GError *err, const char *node, const char *guest_dev, const char *target,
+                      const char *mountpoint)
+{
+  if (err == NULL)
+    return;
+  /* "mount: mount: /x: wrong fs type ...\n       dmesg(1) may have ...":
+   * the program's name twice (ours, its own) and a hint for a console. */
+  const char *m = err->message;
+  for (int i = 0; i < 2 && g_str_has_prefix (m, "mount: "); i++)
+    m += strlen ("mount: ");
+  g_auto (GStrv) lines = g_strsplit (m, "\n", -1);
+  g_autoptr (GString) kept = g_string_new (NULL);
+  for (char **l = lines; *l; l++)
+    if (**l && strstr (*l, "dmesg(1) may have more information") == NULL)
+      g_string_append_printf (kept, "%s%s", kept->len ? "\n" : "", *l);
+  g_autofree char *a = replace_all (kept->str, target, mountpoint);
+  char *b = replace_all (a, node, guest_dev);
+  g_free (err->message);
+  err->message = b;
+}
+
+/* Mounts the block device node on the host directory target. */
+static gboolean
+mount_node (GdRequest *req, const char *node, const char *target, const char *options,
+            const char *vfstype, const char *guest_dev, const char *mountpoint, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gboolean ok = mount_node_1 (req, node, target, options, vfstype, &local);
+  if (!ok)
+    {
+      guest_names_in_error (local, node, guest_dev, target, mountpoint);
+      g_propagate_error (error, g_steal_pointer (&local));
+    }
+  return ok;
+}
+
 static gboolean
 do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, const char *options,
           const char *vfstype, GError **error)
@@ -48,30 +587,11 @@ do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, 
   g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
-
   g_autoptr (GString) opts = g_string_new (options ? options : "");
   if (mountable->type == GD_MOUNTABLE_BTRFSVOL)
     g_string_append_printf (opts, "%ssubvol=%s", opts->len ? "," : "", mountable->volume);
-
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, "mount");
-  if (opts->len > 0)
-    {
-      g_ptr_array_add (argv, "-o");
-      g_ptr_array_add (argv, opts->str);
-    }
-  if (vfstype != NULL && *vfstype)
-    {
-      g_ptr_array_add (argv, "-t");
-      g_ptr_array_add (argv, (gpointer) vfstype);
-    }
-  g_ptr_array_add (argv, "--");
-  g_ptr_array_add (argv, mountable->device->node);
-  g_ptr_array_add (argv, target);
-  g_ptr_array_add (argv, NULL);
-  gboolean ok = gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
-  gd_sysroot_changed (req);
-  return ok;
+  return mount_node (req, mountable->device->node, target, opts->str, vfstype,
+                     mountable->device->guest, mountpoint, error);
 }
 
 gboolean
@@ -101,8 +621,195 @@ gd_do_mount_vfs (GdRequest *req, const char *options, const char *vfstype,
   return do_mount (req, mountable, mountpoint, options, vfstype, error);
 }
 
+/* Attaches the open file fd to a free loop device that goes away by
+ * itself once nothing uses it (LO_FLAGS_AUTOCLEAR).  Returns the loop
+ * device's fd; the caller closes it after mounting. */
+static int
+loop_attach_fd (int file_fd, gboolean readonly, char **node, GError **error)
+{
+  int ctl = open ("/dev/loop-control", O_RDWR | O_CLOEXEC);
+  if (ctl < 0)
+    {
+      gd_perror (error, "/dev/loop-control");
+      return -1;
+    }
+  int loop_fd = -1;
+  int last = 0;
+  for (int attempt = 0; attempt < 64 && loop_fd < 0; attempt++)
+    {
+      int n = ioctl (ctl, LOOP_CTL_GET_FREE);
+      if (n < 0)
+        {
+          last = errno;
+          break;
+        }
+      g_autofree char *name = g_strdup_printf ("/dev/loop%d", n);
+      int fd = -1;
+      for (int tries = 0; tries < 200 && fd < 0; tries++)
+        {
+          fd = open (name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+          if (fd < 0 && errno == ENOENT)
+            g_usleep (5000);
+          else if (fd < 0)
+            break;
+        }
+      if (fd < 0)
+        {
+          last = errno;
+          continue;
+        }
+      struct loop_config cfg;
+      memset (&cfg, 0, sizeof cfg);
+      cfg.fd = (guint32) file_fd;
+      cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | (readonly ? LO_FLAGS_READ_ONLY : 0);
+      if (ioctl (fd, LOOP_CONFIGURE, &cfg) < 0)
+        {
+          last = errno;
+          close (fd);
+          if (last == EBUSY)
+            continue;
+          break;
+        }
+      loop_fd = fd;
+      *node = g_steal_pointer (&name);
+    }
+  close (ctl);
+  if (loop_fd < 0)
+    {
+      errno = last;
+      gd_perror (error, "cannot attach a loop device");
+    }
+  return loop_fd;
+}
+
+gboolean
+gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GError **error)
+{
+  gboolean readonly = FALSE;
+  g_autoptr (GError) local = NULL;
+  int fd = gd_open (req, file, O_RDWR, 0, &local);
+  if (fd < 0 && (gd_error_get_errno (local) == EROFS || gd_error_get_errno (local) == EACCES))
+    {
+      g_clear_error (&local);
+      readonly = TRUE;
+      fd = gd_open (req, file, O_RDONLY, 0, &local);
+    }
+  if (fd < 0)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  struct stat st;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      gd_error_errno (error, EINVAL, "%s: not a regular file", file);
+      return FALSE;
+    }
+  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  if (target == NULL)
+    {
+      close (fd);
+      return FALSE;
+    }
+  g_autofree char *node = NULL;
+  int loop_fd = loop_attach_fd (fd, readonly, &node, error);
+  close (fd);
+  if (loop_fd < 0)
+    return FALSE;
+  gboolean ok =
+      mount_node (req, node, target, readonly ? "ro" : NULL, NULL, node, mountpoint, error);
+  /* Mounted, the filesystem keeps the loop device; otherwise this frees it. */
+  close (loop_fd);
+  return ok;
+}
+
+gboolean
+gd_do_remount (GdRequest *req, const char *mountpoint, gboolean rw, GError **error)
+{
+  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  if (target == NULL)
+    return FALSE;
+  gboolean set_rw = gd_request_has_optarg (req, GD_REMOUNT_RW_BITMASK);
+  g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
+  if (mounts == NULL)
+    return FALSE;
+  GdMountEntry *entry = NULL;
+  for (guint i = 0; i < mounts->len; i++)
+    {
+      GdMountEntry *e = g_ptr_array_index (mounts, i);
+      g_autofree char *host = gd_sysroot_path (req, e->target);
+      if (strcmp (host, target) == 0)
+        entry = e;
+    }
+  if (entry == NULL)
+    {
+      gd_error_errno (error, EINVAL, "%s: not a mount point", mountpoint);
+      return FALSE;
+    }
+  if (set_rw && rw && g_str_has_prefix (entry->source, "/dev/") && device_read_only (entry->source))
+    {
+      g_autofree char *guest = gd_device_guest_name (gd_request_connection (req), entry->source);
+      gd_error_errno (error, EROFS, "%s: cannot remount read-write: %s is read-only", mountpoint,
+                      guest);
+      return FALSE;
+    }
+  const char *opts = !set_rw ? "remount" : rw ? "remount,rw" : "remount,ro";
+  const char *argv[] = { "mount", "-n", "-o", opts, "--", target, NULL };
+  gboolean ok = gd_runv (req, argv, GD_RUN_DEFAULT, NULL, error);
+  gd_sysroot_changed (req);
+  return ok;
+}
+
+/* Directories for mounts, made before anything is mounted on / (the
+ * sysroot itself is the parent then): no Pathname, so no root check. */
+static gboolean
+check_exempt_path (const char *path, GError **error)
+{
+  if (path[0] == '/')
+    return TRUE;
+  gd_error_errno (error, EINVAL, "%s: path must be absolute", path);
+  return FALSE;
+}
+
+gboolean
+gd_do_mkmountpoint (GdRequest *req, const char *exemptpath, GError **error)
+{
+  if (!check_exempt_path (exemptpath, error))
+    return FALSE;
+  g_autofree char *name = NULL;
+  int dfd = gd_open_parent (req, exemptpath, &name, error);
+  if (dfd < 0)
+    return FALSE;
+  int r = mkdirat (dfd, name, 0777 & ~gd_conn_umask (gd_request_connection (req)));
+  if (r < 0)
+    gd_perror (error, "%s", exemptpath);
+  close (dfd);
+  return r == 0;
+}
+
+gboolean
+gd_do_rmmountpoint (GdRequest *req, const char *exemptpath, GError **error)
+{
+  if (!check_exempt_path (exemptpath, error))
+    return FALSE;
+  g_autofree char *name = NULL;
+  int dfd = gd_open_parent (req, exemptpath, &name, error);
+  if (dfd < 0)
+    return FALSE;
+  int r = unlinkat (dfd, name, AT_REMOVEDIR);
+  if (r < 0)
+    gd_perror (error, "%s", exemptpath);
+  close (dfd);
+  return r == 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Unmounting and listing.
+ */
+
 /* The host mount point of what the client named: a guest path, or a
- * device mounted under the sysroot. */
+ * device mounted under the sysroot (the most recent mount of it). */
 static char *
 umount_target (GdRequest *req, const GdDevOrPath *what, GError **error)
 {
@@ -125,9 +832,12 @@ gboolean
 gd_do_umount (GdRequest *req, const GdDevOrPath *pathordevice, gboolean force, gboolean lazyunmount,
               GError **error)
 {
+  const char *name = pathordevice->device ? pathordevice->device->guest : pathordevice->path;
   g_autofree char *target = umount_target (req, pathordevice, error);
   if (target == NULL)
     return FALSE;
+  /* Our cached fd of the sysroot would keep a filesystem on / busy. */
+  gd_sysroot_changed (req);
   int flags = UMOUNT_NOFOLLOW;
   if (gd_request_has_optarg (req, GD_UMOUNT_FORCE_BITMASK) && force)
     flags |= MNT_FORCE;
@@ -137,25 +847,35 @@ gd_do_umount (GdRequest *req, const GdDevOrPath *pathordevice, gboolean force, g
   for (int tries = 0;; tries++)
     {
       r = umount2 (target, flags);
+      /* A helper that just used the filesystem may still hold it. */
       if (r == 0 || errno != EBUSY || tries >= 10)
         break;
       g_usleep (50000);
     }
+  int saved = errno;
   gd_sysroot_changed (req);
   if (r < 0)
     {
-      gd_perror (error, "%s",
-                 pathordevice->device ? pathordevice->device->guest : pathordevice->path);
+      if (saved == EINVAL)
+        gd_error_errno (error, EINVAL, "%s: not mounted", name);
+      else
+        {
+          errno = saved;
+          gd_perror (error, "%s", name);
+        }
       return FALSE;
     }
+  reap_unmounted_fuse_children (gd_request_connection (req));
   return TRUE;
 }
 
 gboolean
 gd_do_umount_all (GdRequest *req, GError **error)
 {
+  gd_sysroot_changed (req);
   gboolean ok = gd_umount_all (gd_request_connection (req), error);
   gd_sysroot_changed (req);
+  reap_unmounted_fuse_children (gd_request_connection (req));
   return ok;
 }
 

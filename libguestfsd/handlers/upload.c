@@ -1,4 +1,5 @@
-/* libguestfsd handlers: upload and download of files and devices.
+/* libguestfsd handlers: upload and download of files and devices, whole
+ * or at an offset.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -7,70 +8,168 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "devdata.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
-static const char *
-dev_or_path_name (const GdDevOrPath *d)
+/* Received data is gathered and written with positioned writes of
+ * DEVDATA_BUFSIZE, so that errors name the file and the offset advances
+ * only by what was written. */
+typedef struct
 {
-  return d->device ? d->device->guest : d->path;
+  int fd;
+  const char *name;
+  guint64 offset;
+  guint8 *buf;
+  size_t used;
+} Sink;
+
+static gboolean
+sink_flush (Sink *sink, GError **error)
+{
+  if (sink->used == 0)
+    return TRUE;
+  if (!devdata_pwrite (sink->fd, sink->buf, sink->used, sink->offset, sink->name, error))
+    return FALSE;
+  sink->offset += sink->used;
+  sink->used = 0;
+  return TRUE;
 }
 
-/* Opens a Dev_or_Path argument: the device node, or the guest path
- * resolved in the sysroot. */
-static int
-open_dev_or_path (GdRequest *req, const GdDevOrPath *d, int flags, GError **error)
+static gboolean
+sink_write (const void *data, size_t len, gpointer user_data, GError **error)
 {
-  if (d->device == NULL)
-    return gd_open (req, d->path, flags, 0666, error);
-  int fd = open (d->device->node, (flags & ~(O_CREAT | O_TRUNC)) | O_CLOEXEC);
+  Sink *sink = user_data;
+  if (sink->used + len > DEVDATA_BUFSIZE && !sink_flush (sink, error))
+    return FALSE;
+  memcpy (sink->buf + sink->used, data, len);
+  sink->used += len;
+  return TRUE;
+}
+
+static gboolean
+receive_at (GdRequest *req, const GdDevOrPath *dest, int flags, int64_t offset, GError **error)
+{
+  const char *name = devdata_dev_or_path_name (dest);
+  int fd = devdata_open_dev_or_path (req, dest, flags, error);
   if (fd < 0)
-    gd_perror (error, "%s", d->device->guest);
-  return fd;
+    return FALSE;
+  g_autofree guint8 *buf = g_malloc (DEVDATA_BUFSIZE);
+  Sink sink = { .fd = fd, .name = name, .offset = offset, .buf = buf };
+  gboolean ok = gd_filein_receive (req, sink_write, &sink, error) && sink_flush (&sink, error);
+  if (close (fd) < 0 && ok)
+    {
+      gd_perror (error, "%s: close", name);
+      ok = FALSE;
+    }
+  if (dest->device != NULL)
+    devdata_device_written (req, dest->device->node);
+  return ok;
 }
 
 gboolean
 gd_do_upload (GdRequest *req, const GdDevOrPath *remotefilename, GError **error)
 {
-  int fd = open_dev_or_path (req, remotefilename, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, error);
-  if (fd < 0)
-    return FALSE;
-  gboolean ok = gd_filein_to_fd (req, fd, error);
-  if (close (fd) < 0 && ok)
-    {
-      gd_perror (error, "%s", dev_or_path_name (remotefilename));
-      ok = FALSE;
-    }
-  return ok;
+  return receive_at (req, remotefilename, O_WRONLY | O_CREAT | O_TRUNC, 0, error);
 }
 
-/* Size to report progress against: the file's, or the device's. */
-static guint64
-size_of (int fd)
+gboolean
+gd_do_upload_offset (GdRequest *req, const GdDevOrPath *remotefilename, int64_t offset,
+                     GError **error)
 {
-  struct stat st;
-  if (fstat (fd, &st) < 0)
-    return 0;
-  if (S_ISBLK (st.st_mode))
+  if (offset < 0)
     {
-      guint64 size = 0;
-      return ioctl (fd, BLKGETSIZE64, &size) == 0 ? size : 0;
+      gd_error_errno (error, EINVAL, "offset is negative");
+      return FALSE;
     }
-  return S_ISREG (st.st_mode) ? (guint64) st.st_size : 0;
+  return receive_at (req, remotefilename, O_WRONLY | O_CREAT, offset, error);
+}
+
+/* Sends size bytes from offset, with byte progress; to_eof: the whole
+ * file as it is while we read it, size only serving for progress. */
+static gboolean
+send_range (GdRequest *req, int fd, const char *name, guint64 offset, guint64 size, gboolean to_eof,
+            GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (DEVDATA_BUFSIZE);
+  posix_fadvise (fd, offset, to_eof ? 0 : size, POSIX_FADV_SEQUENTIAL);
+  guint64 done = 0;
+  while (to_eof || done < size)
+    {
+      size_t want = to_eof ? DEVDATA_BUFSIZE : MIN ((guint64) DEVDATA_BUFSIZE, size - done);
+      gssize n = devdata_pread (fd, buf, want, offset + done, name, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        {
+          if (to_eof)
+            break;
+          gd_error_errno (error, EIO, "%s: the file ended at %" G_GUINT64_FORMAT " bytes", name,
+                          offset + done);
+          return FALSE;
+        }
+      if (!gd_fileout_write (req, buf, n, error))
+        return FALSE;
+      done += n;
+      if (size > 0)
+        gd_progress (req, MIN (done, size), size);
+    }
+  if (size > 0 && done < size)
+    gd_progress (req, size, size);
+  return TRUE;
+}
+
+static gboolean
+download_range (GdRequest *req, const GdDevOrPath *src, gboolean whole, int64_t offset,
+                int64_t size, GError **error)
+{
+  const char *name = devdata_dev_or_path_name (src);
+  int fd = devdata_open_dev_or_path (req, src, O_RDONLY, error);
+  if (fd < 0)
+    return FALSE;
+  guint64 file_size;
+  gboolean ok = devdata_fd_size (fd, name, &file_size, error);
+  if (ok && whole)
+    {
+      offset = 0;
+      size = file_size;
+    }
+  else if (ok && ((guint64) offset > file_size || (guint64) size > file_size - offset))
+    {
+      gd_error_errno (error, EINVAL,
+                      "%s: offset %" G_GINT64_FORMAT " + size %" G_GINT64_FORMAT
+                      " is beyond the end (%" G_GUINT64_FORMAT " bytes)",
+                      name, offset, size, file_size);
+      ok = FALSE;
+    }
+  if (ok)
+    ok = send_range (req, fd, name, offset, size, whole, error);
+  close (fd);
+  return ok;
 }
 
 gboolean
 gd_do_download (GdRequest *req, const GdDevOrPath *remotefilename, GError **error)
 {
-  int fd = open_dev_or_path (req, remotefilename, O_RDONLY | O_NOCTTY, error);
-  if (fd < 0)
-    return FALSE;
-  gboolean ok = gd_fileout_from_fd (req, fd, size_of (fd), error);
-  close (fd);
-  return ok;
+  return download_range (req, remotefilename, TRUE, 0, 0, error);
+}
+
+gboolean
+gd_do_download_offset (GdRequest *req, const GdDevOrPath *remotefilename, int64_t offset,
+                       int64_t size, GError **error)
+{
+  if (offset < 0)
+    {
+      gd_error_errno (error, EINVAL, "offset is negative");
+      return FALSE;
+    }
+  if (size < 0)
+    {
+      gd_error_errno (error, EINVAL, "size is negative");
+      return FALSE;
+    }
+  return download_range (req, remotefilename, FALSE, offset, size, error);
 }
