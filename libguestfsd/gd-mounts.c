@@ -121,6 +121,8 @@ swapoff_guest_files (GdConnection *conn)
 gboolean
 gd_umount_all (GdConnection *conn, GError **error)
 {
+  /* Our cached fd of the sysroot would keep the root filesystem busy. */
+  gd_conn_mounts_invalidate (conn);
   /* In live mode the sysroot is the running system: never unmount it. */
   if (conn->cfg.live)
     return TRUE;
