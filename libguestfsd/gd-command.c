@@ -373,6 +373,8 @@ gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int stdin_fd
   /* The engine's cached sysroot fd would keep the guest's root busy for a
    * helper that unmounts it. */
   gd_conn_mounts_invalidate (req->conn);
+  /* The child cannot load a library once chrooted into the guest. */
+  gd_lazy_preload ();
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
   int in = stdin_fd >= 0 ? stdin_fd : open_devnull (O_RDONLY);
