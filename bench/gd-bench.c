@@ -120,6 +120,12 @@ failed (const char *metric, const char *call)
       result (metric, "n/a");
       return;
     }
+  /* Our upload/download handlers refuse device nodes on guest paths. */
+  if (msg && strstr (msg, "not a regular file"))
+    {
+      result (metric, "refused");
+      return;
+    }
   die ("%s: %s", call, msg ? msg : "(no message)");
 }
 

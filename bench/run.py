@@ -83,7 +83,8 @@ class Setup:
         self.sandbox = os.path.join(self.builddir, "bench", "gd-sandbox")
         self.hv = os.path.join(self.builddir, "tools", "guestfsd-hv")
         self.ours = os.path.join(self.builddir, "guestfsd", "guestfsd")
-        for p in (self.gd_bench, self.sandbox, self.hv, self.ours):
+        self.null = os.path.join(self.builddir, "bench", "gd-null-daemon")
+        for p in (self.gd_bench, self.sandbox, self.hv, self.ours, self.null):
             if not os.path.exists(p):
                 sys.exit(f"run.py: {p} is missing: build first (ninja -C {args.builddir})")
 
@@ -154,7 +155,7 @@ class Setup:
             e["GUESTFSD_BIN"] = self.ours
             e.pop("GUESTFSD_HV_LIVE", None)
         else:
-            e["GUESTFSD_BIN"] = self.ours if daemon == "ours" else self.real
+            e["GUESTFSD_BIN"] = {"ours": self.ours, "real": self.real, "null": self.null}[daemon]
             e["GUESTFSD_HV_LIVE"] = "1"
             e["GUESTFSD_HV_BIND"] = ":".join([self.builddir, self.data])
             e["GUESTFSD_HV_SYMLINKS"] = "/dev/null:/tmp/null /dev/zero:/tmp/zero"
@@ -191,7 +192,7 @@ class Setup:
             m = re.match(r"RESULT (\S+) (\S+)$", line)
             if m:
                 v = m.group(2)
-                out[m.group(1)] = None if v == "n/a" else (v if v == "ok" else float(v))
+                out[m.group(1)] = None if v == "n/a" else (v if v in ("ok", "refused") else float(v))
         if p.returncode != 0:
             raise RuntimeError(f"{daemon} {workload} failed (exit {p.returncode}):\n"
                                f"{p.stderr.strip()}\n  command: {' '.join(cmd)}")
@@ -257,7 +258,9 @@ def canary(setup, daemons):
 # ---- statistics and the table -------------------------------------------------
 
 def mmm(vals):
-    vals = [v for v in vals if v is not None]
+    if vals and all(v == "refused" for v in vals):
+        return "refused"
+    vals = [v for v in vals if isinstance(v, (int, float))]
     if not vals:
         return None
     return (min(vals), statistics.median(vals), max(vals))
@@ -276,11 +279,14 @@ def fmt_num(v):
 def fmt_mmm(t):
     if t is None:
         return "n/a"
+    if t == "refused":
+        return "refused (not a regular file)"
     return f"{fmt_num(t[0])} / {fmt_num(t[1])} / {fmt_num(t[2])}"
 
 
 def ratio(a_vals, b_vals):
-    pairs = [(a, b) for a, b in zip(a_vals, b_vals) if a is not None and b]
+    pairs = [(a, b) for a, b in zip(a_vals, b_vals)
+             if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b]
     if not pairs:
         return None
     return statistics.median(a / b for a, b in pairs)
@@ -367,11 +373,15 @@ def bench(setup, args, only):
         for i in range(args.runs):
             # Alternate which daemon goes first, run by run.
             order = daemons if i % 2 == 0 else daemons[::-1]
+            if w == "ping":
+                # The floor: the same calls answered by a daemon that does
+                # nothing (bench/gd-null-daemon.c).
+                order = order + ["null"]
             for d in order:
                 if d == "ours-host" and w in HOST_SKIP:
                     continue
                 r = setup.run(d, w)
-                results[d].setdefault(w, []).append(r)
+                results.setdefault(d, {}).setdefault(w, []).append(r)
         log(f"{w}: done")
 
     ceil = {}
@@ -464,8 +474,16 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
         def get(d):
             # A secondary figure (CPU) is n/a when the main one is.
             runs = results.get(d, {}).get(w, [])
-            return [None if r.get(metric) is None or (main and r.get(main) is None)
-                    else r[metric] * scale for r in runs]
+            out = []
+            for r in runs:
+                v, m = r.get(metric), r.get(main) if main else 0
+                if v == "refused" or m == "refused":
+                    out.append("refused" if not main else None)
+                elif v is None or m is None:
+                    out.append(None)
+                else:
+                    out.append(v * scale)
+            return out
         o = get("ours")
         rl = get("real")
         cells.append(fmt_mmm(mmm(o)))
@@ -488,6 +506,18 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
     for w in RSS_AFTER:
         if w in workloads:
             row(f"daemon peak RSS after {w}", w, "rss_kb", "MiB", 1 / 1024)
+    if "null" in results:
+        floor = mmm([r.get("ping_us") for r in results["null"].get("ping", [])])
+        cpu = mmm([r["work_cpu_ms"] * 1000.0 / args.calls
+                   for r in results["null"].get("ping", []) if "work_cpu_ms" in r])
+        cells = ["floor: ping_daemon answered by a daemon that does nothing "
+                 "(bench/gd-null-daemon.c) (us)", fmt_mmm(floor), "", ""]
+        cells2 = ["floor: its daemon CPU per call (us)", fmt_mmm(cpu), "", ""]
+        if "ours-host" in daemons:
+            cells.append("")
+            cells2.append("")
+        L.append("| " + " | ".join(cells) + " |")
+        L.append("| " + " | ".join(cells2) + " |")
     for w, label in (("ceiling", "one write per chunk"),
                      ("ceiling-batched", "32 chunks per write")):
         cells = [f"ceiling: framed 8 KiB chunks over a socketpair, {label} (MB/s)",
