@@ -374,7 +374,7 @@ gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int stdin_fd
    * helper that unmounts it. */
   gd_conn_mounts_invalidate (req->conn);
   /* The child cannot load a library once chrooted into the guest. */
-  gd_lazy_preload ();
+  gd_lazy_preload (req);
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
   int in = stdin_fd >= 0 ? stdin_fd : open_devnull (O_RDONLY);

@@ -102,8 +102,10 @@ void gd_request_cleanup (GdRequest *req);
  * since they were filled (once per request), or unconditionally. */
 void gd_conn_mounts_check (GdConnection *conn);
 void gd_conn_mounts_invalidate (GdConnection *conn);
-/* Loads the libraries gd-lazy.c defers, for code about to run where they
- * cannot be loaded (a chrooted child). */
-void gd_lazy_preload (void);
+/* Loads the libraries gd-lazy.c defers that req may use, for code about to
+ * run where they cannot be loaded (a chrooted child). */
+void gd_lazy_preload (GdRequest *req);
+/* FALSE if the group's deferred library cannot be loaded. */
+gboolean gd_lazy_available (GdGroup group);
 
 G_END_DECLS

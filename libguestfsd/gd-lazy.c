@@ -1,18 +1,28 @@
 /* libguestfsd: heavy optional libraries, loaded on first use.
  *
- * Linking libtsk (the Sleuth Kit, C++) made the dynamic loader map about
- * 40 more libraries at every start of the daemon (libstdc++, libcrypto,
- * gnutls, libewf ...): guestfsd --version went from 2 to 20 ms of CPU, for
- * a handful of calls few sessions make.  The library is therefore not
- * linked: the functions the handlers call are defined here with the
- * header's own prototypes, and each resolves its real counterpart with
- * dlopen/dlsym the first time it is called.  Handlers call them as usual.
+ * Every library linked into libguestfsd is mapped and relocated at every
+ * start of the daemon, whether or not the session uses it.  Two are
+ * expensive and serve a few calls only:
  *
- * Handlers that run library code in a confined (chrooted) child cannot
- * dlopen there, so gd_lazy_preload() loads everything before the fork.
+ *   libtsk (the Sleuth Kit, C++): ~40 more libraries (libstdc++,
+ *     libcrypto, gnutls, libewf ...); guestfsd --version took 20.1 ms of
+ *     CPU with it linked, 1.9 ms without (perf stat -r 100);
+ *   libarchive (tar, cpio): libxml2, libicu, nettle, the compressors;
+ *     about 4 ms more at every start.
+ *
+ * So they are not linked: the functions the handlers call are defined
+ * here, with the library header's prototypes, and each resolves its real
+ * counterpart with dlopen/dlsym the first time it is called.  Handlers
+ * call them as usual.  A handler that starts using another function of
+ * these libraries gets an undefined reference at link time: add a line
+ * below (LAZY_FN, or LAZY_VOID for functions returning nothing).
+ *
+ * A confined (chrooted) child cannot dlopen, so gd_spawn_confined() calls
+ * gd_lazy_preload() before it forks: the library is then mapped in the
+ * child and dlsym needs no file.
  *
  * If a library is missing at run time, its functions fail the way the
- * library reports errors, with a message saying what is missing.
+ * library reports errors, with a message naming what is missing.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -21,13 +31,16 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 
 #include <glib.h>
 
-#include "gd-engine.h"
-
+#include <archive.h>
+#include <archive_entry.h>
 #include <tsk/libtsk.h>
+
+#include "gd-engine.h"
 
 typedef struct
 {
@@ -37,8 +50,8 @@ typedef struct
   char *error;
 } LazyLib;
 
-static void *
-lazy_sym (LazyLib *lib, const char *name)
+static gboolean
+lazy_open (LazyLib *lib)
 {
   if (!lib->tried)
     {
@@ -47,7 +60,13 @@ lazy_sym (LazyLib *lib, const char *name)
       if (lib->handle == NULL)
         lib->error = g_strdup_printf ("%s cannot be loaded: %s", lib->soname, dlerror ());
     }
-  if (lib->handle == NULL)
+  return lib->handle != NULL;
+}
+
+static void *
+lazy_sym (LazyLib *lib, const char *name)
+{
+  if (!lazy_open (lib))
     return NULL;
   void *sym = dlsym (lib->handle, name);
   if (sym == NULL && lib->error == NULL)
@@ -55,58 +74,177 @@ lazy_sym (LazyLib *lib, const char *name)
   return sym;
 }
 
-/* Resolves fn (a static pointer of the function's own type) once. */
-#define LAZY(lib, fn, name) ((fn) != NULL || ((fn) = lazy_sym (&(lib), name)) != NULL)
+/* A function whose real counterpart is resolved on first call; fail is
+ * returned when the library or the symbol is missing. */
+#define LAZY_FN(lib, fail, ret, name, params, args)                                                \
+  static __typeof__ (name) *name##_p;                                                              \
+  ret name params                                                                                  \
+  {                                                                                                \
+    if (name##_p == NULL && (name##_p = lazy_sym (&lib, #name)) == NULL)                           \
+      return fail;                                                                                 \
+    return name##_p args;                                                                          \
+  }
+
+#define LAZY_VOID(lib, name, params, args)                                                         \
+  static __typeof__ (name) *name##_p;                                                              \
+  void name params                                                                                 \
+  {                                                                                                \
+    if (name##_p != NULL || (name##_p = lazy_sym (&lib, #name)) != NULL)                           \
+      name##_p args;                                                                               \
+  }
+
+/* ---- libtsk ---------------------------------------------------------- */
 
 static LazyLib tsk = { .soname = TSK_SONAME };
-static __typeof__ (tsk_error_get) *tsk_error_get_p;
-static __typeof__ (tsk_img_open_external) *tsk_img_open_external_p;
-static __typeof__ (tsk_fs_open_img) *tsk_fs_open_img_p;
-static __typeof__ (tsk_fs_dir_walk) *tsk_fs_dir_walk_p;
 
 /* The header declares it without a prototype. */
 const char *tsk_error_get (void);
 
-const char *
-tsk_error_get (void)
-{
-  if (LAZY (tsk, tsk_error_get_p, "tsk_error_get"))
-    return tsk_error_get_p ();
-  return tsk.error;
-}
+LAZY_FN (tsk, tsk.error, const char *, tsk_error_get, (void), ())
+LAZY_FN (tsk, NULL, TSK_IMG_INFO *, tsk_img_open_external,
+         (void *a0, TSK_OFF_T a1, unsigned int a2,
+          ssize_t (*a3) (TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len),
+          void (*a4) (TSK_IMG_INFO *), void (*a5) (TSK_IMG_INFO *, FILE *)),
+         (a0, a1, a2, a3, a4, a5))
+LAZY_FN (tsk, NULL, TSK_FS_INFO *, tsk_fs_open_img,
+         (TSK_IMG_INFO * a0, TSK_OFF_T a1, TSK_FS_TYPE_ENUM a2), (a0, a1, a2))
+LAZY_FN (tsk, 1, uint8_t, tsk_fs_dir_walk,
+         (TSK_FS_INFO * a0, TSK_INUM_T a1, TSK_FS_DIR_WALK_FLAG_ENUM a2, TSK_FS_DIR_WALK_CB a3,
+          void *a4),
+         (a0, a1, a2, a3, a4))
 
-TSK_IMG_INFO *
-tsk_img_open_external (void *ext_img_info, TSK_OFF_T size, unsigned int sector_size,
-                       ssize_t (*read) (TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len),
-                       void (*close) (TSK_IMG_INFO *), void (*imgstat) (TSK_IMG_INFO *, FILE *))
-{
-  if (!LAZY (tsk, tsk_img_open_external_p, "tsk_img_open_external"))
-    return NULL;
-  return tsk_img_open_external_p (ext_img_info, size, sector_size, read, close, imgstat);
-}
+/* ---- libarchive ------------------------------------------------------ */
 
-TSK_FS_INFO *
-tsk_fs_open_img (TSK_IMG_INFO *img, TSK_OFF_T offset, TSK_FS_TYPE_ENUM type)
-{
-  if (!LAZY (tsk, tsk_fs_open_img_p, "tsk_fs_open_img"))
-    return NULL;
-  return tsk_fs_open_img_p (img, offset, type);
-}
+static LazyLib archive = { .soname = ARCHIVE_SONAME };
 
-uint8_t
-tsk_fs_dir_walk (TSK_FS_INFO *fs, TSK_INUM_T inode, TSK_FS_DIR_WALK_FLAG_ENUM flags,
-                 TSK_FS_DIR_WALK_CB action, void *ptr)
-{
-  if (!LAZY (tsk, tsk_fs_dir_walk_p, "tsk_fs_dir_walk"))
-    return 1;
-  return tsk_fs_dir_walk_p (fs, inode, flags, action, ptr);
-}
+LAZY_VOID (archive, archive_entry_acl_clear, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, time_t, archive_entry_atime, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_atime_is_set, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, long, archive_entry_atime_nsec, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, NULL, struct archive_entry *, archive_entry_clear, (struct archive_entry * a0),
+         (a0))
+LAZY_VOID (archive, archive_entry_copy_hardlink, (struct archive_entry * a0, const char *a1),
+           (a0, a1))
+LAZY_VOID (archive, archive_entry_copy_pathname, (struct archive_entry * a0, const char *a1),
+           (a0, a1))
+LAZY_FN (archive, 0, __LA_MODE_T, archive_entry_filetype, (struct archive_entry * a0), (a0))
+LAZY_VOID (archive, archive_entry_free, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, la_int64_t, archive_entry_gid, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, NULL, const char *, archive_entry_hardlink, (struct archive_entry * a0), (a0))
+LAZY_VOID (archive, archive_entry_linkify,
+           (struct archive_entry_linkresolver * a0, struct archive_entry **a1,
+            struct archive_entry **a2),
+           (a0, a1, a2))
+LAZY_FN (archive, NULL, struct archive_entry_linkresolver *, archive_entry_linkresolver_new, (void),
+         ())
+LAZY_VOID (archive, archive_entry_linkresolver_set_strategy,
+           (struct archive_entry_linkresolver * a0, int a1), (a0, a1))
+LAZY_FN (archive, 0, time_t, archive_entry_mtime, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, long, archive_entry_mtime_nsec, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, NULL, struct archive_entry *, archive_entry_new, (void), ())
+LAZY_FN (archive, NULL, const char *, archive_entry_pathname, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, __LA_MODE_T, archive_entry_perm, (struct archive_entry * a0), (a0))
+LAZY_VOID (archive, archive_entry_set_filetype, (struct archive_entry * a0, unsigned int a1),
+           (a0, a1))
+LAZY_VOID (archive, archive_entry_set_pathname, (struct archive_entry * a0, const char *a1),
+           (a0, a1))
+LAZY_FN (archive, 0, la_int64_t, archive_entry_size, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, 0, la_int64_t, archive_entry_uid, (struct archive_entry * a0), (a0))
+LAZY_VOID (archive, archive_entry_xattr_add_entry,
+           (struct archive_entry * a0, const char *a1, const void *a2, size_t a3), (a0, a1, a2, a3))
+LAZY_VOID (archive, archive_entry_xattr_clear, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_count, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_next,
+         (struct archive_entry * a0, const char **a1, const void **a2, size_t *a3),
+         (a0, a1, a2, a3))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_reset, (struct archive_entry * a0), (a0))
+LAZY_FN (archive, ELIBACC, int, archive_errno, (struct archive * a0), (a0))
+LAZY_FN (archive, archive.error, const char *, archive_error_string, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_format, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_match_exclude_pattern,
+         (struct archive * a0, const char *a1), (a0, a1))
+LAZY_FN (archive, NULL, struct archive *, archive_match_new, (void), ())
+LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_read_data,
+         (struct archive * a0, void *a1, size_t a2), (a0, a1, a2))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_data_block,
+         (struct archive * a0, const void **a1, size_t *a2, la_int64_t *a3), (a0, a1, a2, a3))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_descend, (struct archive * a0), (a0))
+LAZY_FN (archive, NULL, struct archive *, archive_read_disk_new, (void), ())
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_open, (struct archive * a0, const char *a1),
+         (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_behavior, (struct archive * a0, int a1),
+         (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_gname_lookup,
+         (struct archive * a0, void *a1, const char *(*a2) (void *, la_int64_t),
+          void (*a3) (void *)),
+         (a0, a1, a2, a3))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_matching,
+         (struct archive * a0, struct archive *a1,
+          void (*a2) (struct archive *, void *, struct archive_entry *), void *a3),
+         (a0, a1, a2, a3))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_symlink_physical, (struct archive * a0),
+         (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_uname_lookup,
+         (struct archive * a0, void *a1, const char *(*a2) (void *, la_int64_t),
+          void (*a3) (void *)),
+         (a0, a1, a2, a3))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_free, (struct archive * a0), (a0))
+LAZY_FN (archive, NULL, struct archive *, archive_read_new, (void), ())
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_next_header,
+         (struct archive * a0, struct archive_entry **a1), (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_next_header2,
+         (struct archive * a0, struct archive_entry *a1), (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_open_fd,
+         (struct archive * a0, int a1, size_t a2), (a0, a1, a2))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_cpio, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_gnutar, (struct archive * a0),
+         (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_raw, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_tar, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_add_filter_compress, (struct archive * a0),
+         (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_close, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_write_data,
+         (struct archive * a0, const void *a1, size_t a2), (a0, a1, a2))
+LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_write_data_block,
+         (struct archive * a0, const void *a1, size_t a2, la_int64_t a3), (a0, a1, a2, a3))
+LAZY_FN (archive, NULL, struct archive *, archive_write_disk_new, (void), ())
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_disk_set_options, (struct archive * a0, int a1),
+         (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_finish_entry, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_free, (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_header,
+         (struct archive * a0, struct archive_entry *a1), (a0, a1))
+LAZY_FN (archive, NULL, struct archive *, archive_write_new, (void), ())
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_open,
+         (struct archive * a0, void *a1, archive_open_callback *a2, archive_write_callback *a3,
+          archive_close_callback *a4),
+         (a0, a1, a2, a3, a4))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_open_fd, (struct archive * a0, int a1),
+         (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_bytes_in_last_block,
+         (struct archive * a0, int a1), (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_bytes_per_block,
+         (struct archive * a0, int a1), (a0, a1))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_pax_restricted,
+         (struct archive * a0), (a0))
+LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_raw, (struct archive * a0), (a0))
+
+/* ---- preloading -------------------------------------------------------- */
 
 void
-gd_lazy_preload (void)
+gd_lazy_preload (GdRequest *req)
 {
-  (void) LAZY (tsk, tsk_error_get_p, "tsk_error_get");
-  (void) LAZY (tsk, tsk_img_open_external_p, "tsk_img_open_external");
-  (void) LAZY (tsk, tsk_fs_open_img_p, "tsk_fs_open_img");
-  (void) LAZY (tsk, tsk_fs_dir_walk_p, "tsk_fs_dir_walk");
+  /* libtsk costs ~15 ms to load: only for the calls that use it. */
+  if (req->proc != NULL && req->proc->group == GD_GROUP_LIBTSK)
+    lazy_open (&tsk);
+  lazy_open (&archive);
+}
+
+gboolean
+gd_lazy_available (GdGroup group)
+{
+  if (group == GD_GROUP_LIBTSK)
+    return lazy_open (&tsk);
+  return TRUE;
 }

@@ -16,7 +16,7 @@
 
 #include <libguestfsd/guestfsd.h>
 
-#include "gd-private.h"
+#include "gd-engine.h"
 
 static gboolean
 kernel_has_filesystem (const char *fs)
@@ -81,6 +81,8 @@ system_supports (GdGroup group)
       return gd_prog_exists ("setfiles");
     case GD_GROUP_SLEUTHKIT:
       return gd_prog_exists ("icat");
+    case GD_GROUP_LIBTSK:
+      return gd_lazy_available (group); /* loads it: it is about to be used */
     case GD_GROUP_SQUASHFS:
       return gd_prog_exists ("mksquashfs");
     case GD_GROUP_SYSLINUX:
