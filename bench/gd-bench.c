@@ -610,7 +610,7 @@ main (int argc, char **argv)
   if (opt.mount && guestfs_mount (g, opt.mount, "/") < 0)
     die ("mount: %s", guestfs_last_error (g));
 
-  long long cpu0 = cpu_ns (pid);
+  long long cpu0 = cpu_ns (pid), self0 = cpu_ns (getpid ());
   if (strcmp (w, "launch") == 0)
     ;
   else if (strcmp (w, "ping") == 0)
@@ -651,9 +651,12 @@ main (int argc, char **argv)
   else
     usage ();
 
-  long long cpu1 = cpu_ns (pid);
+  long long cpu1 = cpu_ns (pid), self1 = cpu_ns (getpid ());
   if (cpu0 >= 0 && cpu1 >= 0)
     result ("work_cpu_ms", "%.3f", (cpu1 - cpu0) / 1e6);
+  /* The library's side (this process). */
+  if (self0 >= 0 && self1 >= 0)
+    result ("client_cpu_ms", "%.3f", (self1 - self0) / 1e6);
   result ("rss_kb", "%ld", vm_hwm_kb (pid));
   unlink (stamp_path);
   if (guestfs_shutdown (g) < 0)
