@@ -136,9 +136,17 @@ class Setup:
             self.image = os.path.join(w, "host.img")
             with open(self.image, "wb") as f:
                 f.truncate(2 * a.size + 256 * MiB + a.files * 4096)
-            subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-N",
-                            str(a.files + a.tree_files + 10000), "-d", stage,
-                            self.image], check=True)
+            subprocess.run(["mkfs.ext4", "-q", "-F", "-N",
+                            str(a.files + a.tree_files + 10000), self.image], check=True)
+            # Filled through the kernel (mke2fs -d takes minutes for a flat
+            # directory of 100,000 files), in a private mount namespace, on
+            # a loop device that umount releases.
+            mnt = os.path.join(w, "mnt")
+            os.mkdir(mnt)
+            subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec",
+                            'mount -o loop "$1" "$2"; cp -a "$3/." "$2/"; umount "$2"',
+                            "fill", self.image, mnt, stage], check=True)
+            os.rmdir(mnt)
             shutil.rmtree(stage)
 
     def env(self, daemon):
