@@ -63,6 +63,9 @@ WORKLOADS = [
     ("tar-out", "tar_out_ms", "ms", "low", "tar_out"),
 ]
 SMALL = {"ping", "statns", "exists"}
+NULL_WORKLOADS = {"ping": ("ping_us", "us"),
+                  "upload-prealloc": ("upload_prealloc_MBps", "MB/s"),
+                  "download-sparse": ("download_sparse_MBps", "MB/s")}
 # Host mode mounts guest filesystems nodev: no /dev/null or /dev/zero on
 # the guest side, so the protocol-only transfers are live mode only.
 HOST_SKIP = {"upload-null", "download-zero"}
@@ -381,9 +384,9 @@ def bench(setup, args, only):
         for i in range(args.runs):
             # Alternate which daemon goes first, run by run.
             order = daemons if i % 2 == 0 else daemons[::-1]
-            if w == "ping":
-                # The floor: the same calls answered by a daemon that does
-                # nothing (bench/gd-null-daemon.c).
+            if w in NULL_WORKLOADS:
+                # What the client allows: the same calls answered by a
+                # daemon that does nothing (bench/gd-null-daemon.c).
                 order = order + ["null"]
             for d in order:
                 if d == "ours-host" and w in HOST_SKIP:
@@ -514,18 +517,16 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
     for w in RSS_AFTER:
         if w in workloads:
             row(f"daemon peak RSS after {w}", w, "rss_kb", "MiB", 1 / 1024)
-    if "null" in results:
-        floor = mmm([r.get("ping_us") for r in results["null"].get("ping", [])])
-        cpu = mmm([r["work_cpu_ms"] * 1000.0 / args.calls
-                   for r in results["null"].get("ping", []) if "work_cpu_ms" in r])
-        cells = ["floor: ping_daemon answered by a daemon that does nothing "
-                 "(bench/gd-null-daemon.c) (us)", fmt_mmm(floor), "", ""]
-        cells2 = ["floor: its daemon CPU per call (us)", fmt_mmm(cpu), "", ""]
+    for w, (metric, unit) in NULL_WORKLOADS.items():
+        runs = results.get("null", {}).get(w, [])
+        if not runs:
+            continue
+        cells = [f"what the client allows: {w} against a daemon that does nothing "
+                 f"(bench/gd-null-daemon.c) ({unit})", fmt_mmm(mmm([r.get(metric) for r in runs])),
+                 "", ""]
         if "ours-host" in daemons:
             cells.append("")
-            cells2.append("")
         L.append("| " + " | ".join(cells) + " |")
-        L.append("| " + " | ".join(cells2) + " |")
     for w, label in (("ceiling", "one write per chunk"),
                      ("ceiling-batched", "32 chunks per write")):
         cells = [f"ceiling: framed 8 KiB chunks over a socketpair, {label} (MB/s)",
