@@ -341,10 +341,17 @@ gd_parse_guest_disk_name (const char *name, guint *index, guint *partnum)
   return TRUE;
 }
 
+char *
+gd_device_partition_node (const char *disk_node, guint partnum)
+{
+  g_autofree char *name = g_path_get_basename (disk_node);
+  return g_strdup_printf ("%s%s%u", disk_node, partsep_needed (name) ? "p" : "", partnum);
+}
+
 static char *
 partition_node (const GdDrive *d, guint partnum)
 {
-  return g_strdup_printf ("%s%s%u", d->node, partsep_needed (d->sysname) ? "p" : "", partnum);
+  return gd_device_partition_node (d->node, partnum);
 }
 
 /* Partition number of node if it is a partition of drive d, else 0. */

@@ -51,7 +51,9 @@ openat2_in_root (int root, const char *path, int flags, mode_t mode)
   struct open_how how;
   memset (&how, 0, sizeof how);
   how.flags = (guint64) flags | O_CLOEXEC;
-  if (flags & (O_CREAT | O_TMPFILE))
+  /* O_TMPFILE includes O_DIRECTORY: test all of its bits, or every
+   * O_DIRECTORY open would pass a mode and fail with EINVAL. */
+  if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
     how.mode = mode;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   for (int tries = 0;; tries++)
@@ -76,7 +78,7 @@ gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **erro
   int root = gd_sysroot_fd (req, error);
   if (root < 0)
     return -1;
-  if (flags & O_CREAT)
+  if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
     mode &= ~req->conn->umask;
   int fd = openat2_in_root (root, *path ? path : ".", flags, mode);
   if (fd < 0)
@@ -132,9 +134,15 @@ gd_open_parent (GdRequest *req, const char *path, char **name, GError **error)
         *name = g_strdup (".");
       return fd;
     }
-  int fd = gd_open (req, dir, O_PATH | O_DIRECTORY, 0, error);
+  g_autoptr (GError) local = NULL;
+  int fd = gd_open (req, dir, O_PATH | O_DIRECTORY, 0, &local);
   if (fd < 0)
-    return -1;
+    {
+      /* Name what the client asked for, not its parent. */
+      int err = gd_error_get_errno (local);
+      gd_error_errno (error, err, "%s: %s", path, g_strerror (err));
+      return -1;
+    }
   *name = g_strdup (base);
   return fd;
 }

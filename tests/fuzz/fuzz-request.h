@@ -1,0 +1,19 @@
+/* fuzz-request: the fuzz target's parts, shared with the corpus replay.
+ *
+ * Copyright (C) 2026 the libguestfsd authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* FALSE if the input would reach a procedure that is not safe to run on
+ * this host (see fuzz-request.c). */
+gboolean fuzz_input_is_safe (const guint8 *data, size_t size);
+/* Serves data as one connection's client stream, to its end. */
+void fuzz_serve (const guint8 *data, size_t size);
+
+G_END_DECLS
