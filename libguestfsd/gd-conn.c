@@ -173,13 +173,10 @@ gd_conn_mounts_invalidate (GdConnection *conn)
 void
 gd_conn_mounts_check (GdConnection *conn)
 {
-  if (conn->mounts_checked)
-    return;
-  conn->mounts_checked = TRUE;
   /* One poll(2) instead of reopening the sysroot (open + close) and
    * re-deciding whether something is mounted on it for every request.
    * Mount-table changes by helper programs count too: they share our
-   * namespace.  Without /proc nothing is kept across requests. */
+   * namespace.  Without /proc nothing is kept. */
   struct pollfd pfd = { .fd = conn->mountinfo_fd, .events = POLLPRI };
   if (conn->mountinfo_fd < 0 || poll (&pfd, 1, 0) != 0)
     gd_conn_mounts_invalidate (conn);
@@ -553,7 +550,6 @@ init_request (GdRequest *req, GdConnection *conn, const Header *h)
   req->progress_hint = h->progress_hint;
   req->optargs = h->optargs;
   req->start_us = g_get_monotonic_time ();
-  conn->mounts_checked = FALSE;
 }
 
 /* Replies with an error that concerns the message as a whole. */

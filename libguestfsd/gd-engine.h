@@ -55,11 +55,10 @@ struct _GdConnection
   gboolean sysroot_mnt_id_valid;
   /* Caches that stay valid while the mount table does not change: the
    * kernel flags /proc/self/mountinfo (POLLPRI) on every mount or unmount
-   * in our namespace, checked once per request (gd_conn_mounts_check). */
-  int mountinfo_fd;        /* -1: no /proc, nothing is cached */
-  gboolean mounts_checked; /* this request has polled mountinfo_fd */
-  int sysroot_fd;          /* O_PATH fd of the sysroot, or -1 */
-  int root_mounted;        /* gd_is_root_mounted(), or -1: unknown */
+   * in our namespace, checked on every use (gd_conn_mounts_check). */
+  int mountinfo_fd; /* -1: no /proc, nothing is cached */
+  int sysroot_fd;   /* O_PATH fd of the sysroot, or -1 */
+  int root_mounted; /* gd_is_root_mounted(), or -1: unknown */
   mode_t umask;
   GData *data;
   guint8 *out; /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
@@ -99,7 +98,7 @@ gboolean gd_filein_discard (GdRequest *req, GError **error);
 gboolean gd_fileout_finish (GdRequest *req, gboolean success, GError **error);
 void gd_request_cleanup (GdRequest *req);
 /* Drops the mount-dependent caches when the mount table may have changed
- * since they were filled (once per request), or unconditionally. */
+ * since they were filled, or unconditionally. */
 void gd_conn_mounts_check (GdConnection *conn);
 void gd_conn_mounts_invalidate (GdConnection *conn);
 /* Loads the libraries gd-lazy.c defers that req may use, for code about to
