@@ -8,7 +8,9 @@
  *     libcrypto, gnutls, libewf ...); guestfsd --version took 20.1 ms of
  *     CPU with it linked, 1.9 ms without (perf stat -r 100);
  *   libarchive (tar, cpio): libxml2, libicu, nettle, the compressors;
- *     about 4 ms more at every start.
+ *     about 4 ms more at every start;
+ *   librpm (listing a guest's RPM packages): librpmio, sqlite, lua, popt
+ *     ...; 1.5 ms more at every start.
  *
  * So they are not linked: the functions the handlers call are defined
  * here, with the library header's prototypes, and each resolves its real
@@ -38,6 +40,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <rpm/header.h>
+#include <rpm/rpmdb.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmmacro.h>
+#include <rpm/rpmts.h>
 #include <tsk/libtsk.h>
 
 #include "gd-engine.h"
@@ -229,6 +236,26 @@ LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_bytes_per_block,
 LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_pax_restricted,
          (struct archive * a0), (a0))
 LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_raw, (struct archive * a0), (a0))
+
+/* ---- librpm (and librpmio, which dlsym finds through it) -------------- */
+
+static LazyLib rpm = { .soname = RPM_SONAME };
+
+LAZY_FN (rpm, -1, int, rpmReadConfigFiles, (const char *a0, const char *a1), (a0, a1))
+LAZY_FN (rpm, -1, int, rpmPushMacro,
+         (rpmMacroContext a0, const char *a1, const char *a2, const char *a3, int a4),
+         (a0, a1, a2, a3, a4))
+LAZY_FN (rpm, NULL, rpmts, rpmtsCreate, (void), ())
+LAZY_FN (rpm, NULL, rpmts, rpmtsFree, (rpmts a0), (a0))
+LAZY_FN (rpm, -1, int, rpmtsSetRootDir, (rpmts a0, const char *a1), (a0, a1))
+LAZY_FN (rpm, 0, rpmVSFlags, rpmtsSetVSFlags, (rpmts a0, rpmVSFlags a1), (a0, a1))
+LAZY_FN (rpm, -1, int, rpmtsOpenDB, (rpmts a0, int a1), (a0, a1))
+LAZY_FN (rpm, NULL, rpmdbMatchIterator, rpmtsInitIterator,
+         (const rpmts a0, rpmDbiTagVal a1, const void *a2, size_t a3), (a0, a1, a2, a3))
+LAZY_FN (rpm, NULL, Header, rpmdbNextIterator, (rpmdbMatchIterator a0), (a0))
+LAZY_FN (rpm, NULL, rpmdbMatchIterator, rpmdbFreeIterator, (rpmdbMatchIterator a0), (a0))
+LAZY_FN (rpm, NULL, const char *, headerGetString, (Header a0, rpmTagVal a1), (a0, a1))
+LAZY_FN (rpm, 0, uint64_t, headerGetNumber, (Header a0, rpmTagVal a1), (a0, a1))
 
 /* ---- preloading -------------------------------------------------------- */
 
