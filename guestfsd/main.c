@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,9 +29,24 @@ typedef struct
   gboolean list_procedures;
   gboolean version;
   char *sysroot;
-  char **drives;
-  char **drives_ro;
+  /* --drive and --drive-ro in command line order ("r" or "w" + path): a
+   * disk's guest name (/dev/sda, /dev/sdb ...) is its position. */
+  GPtrArray *drives;
 } Options;
+
+static Options o;
+
+static gboolean
+drive_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) data;
+  (void) error;
+  if (o.drives == NULL)
+    o.drives = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (o.drives,
+                   g_strconcat (strcmp (name, "--drive-ro") == 0 ? "r" : "w", value, NULL));
+  return TRUE;
+}
 
 static gboolean
 help_cb (const char *name, const char *value, gpointer data, GError **error)
@@ -69,7 +85,6 @@ set_appliance_environment (void)
 int
 main (int argc, char *argv[])
 {
-  Options o = { 0 };
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "C");
@@ -87,10 +102,10 @@ main (int argc, char *argv[])
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log requests to stderr", NULL },
     { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &o.sysroot,
       "Mount guest filesystems here (host mode; default /sysroot, / with -r)", "DIR" },
-    { "drive", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.drives,
+    { "drive", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, drive_cb,
       "Serve this image file or block device as the next disk (repeatable)", "PATH" },
-    { "drive-ro", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.drives_ro, "Like --drive, read-only",
-      "PATH" },
+    { "drive-ro", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, drive_cb,
+      "Like --drive, read-only", "PATH" },
     { "list-procedures", 0, 0, G_OPTION_ARG_NONE, &o.list_procedures,
       "List the protocol's procedures and whether each has a handler", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL },
@@ -137,7 +152,7 @@ main (int argc, char *argv[])
         o.channel = g_steal_pointer (&channel);
     }
 
-  gboolean host_mode = o.sysroot != NULL || o.drives != NULL || o.drives_ro != NULL;
+  gboolean host_mode = o.sysroot != NULL || o.drives != NULL;
   if (!host_mode && !o.test_mode)
     set_appliance_environment ();
   signal (SIGPIPE, SIG_IGN);
@@ -162,12 +177,12 @@ main (int argc, char *argv[])
   guestfsd_daemon_set_network (daemon, o.network);
   if (o.sysroot)
     guestfsd_daemon_set_sysroot (daemon, o.sysroot);
-  for (char **d = o.drives; d && *d; d++)
-    if (!guestfsd_daemon_add_drive (daemon, *d, FALSE, &error))
-      goto failed;
-  for (char **d = o.drives_ro; d && *d; d++)
-    if (!guestfsd_daemon_add_drive (daemon, *d, TRUE, &error))
-      goto failed;
+  for (guint i = 0; o.drives && i < o.drives->len; i++)
+    {
+      const char *d = o.drives->pdata[i];
+      if (!guestfsd_daemon_add_drive (daemon, d + 1, d[0] == 'r', &error))
+        goto failed;
+    }
 
   if (!guestfsd_daemon_serve_channel (daemon, o.channel, o.listen, &error))
     goto failed;

@@ -156,6 +156,20 @@ drain_fd (int *fd, GString *buf)
     }
 }
 
+/* A failed program's message, prefixed with its name unless the program
+ * already put it there ("wipefs: /dev/sda1: ..."), which would say the
+ * name twice. */
+static void
+set_program_error (GError **error, const char *prog, const char *msg)
+{
+  g_autofree char *base = g_path_get_basename (prog);
+  size_t n = strlen (base);
+  if (strncmp (msg, base, n) == 0 && msg[n] == ':')
+    gd_error (error, "%s", msg);
+  else
+    gd_error (error, "%s: %s", prog, msg);
+}
+
 static char *
 describe_status (const char *what, int status)
 {
@@ -315,7 +329,7 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && *msg == '\0')
         gd_error_errno (error, ENOENT, "%s: cannot run this program", prog);
       else if (*msg)
-        gd_error (error, "%s: %s", prog, msg);
+        set_program_error (error, prog, msg);
       else
         {
           g_autofree char *st = describe_status (prog, status);
@@ -511,7 +525,7 @@ gd_child_wait (GdChild *child, gboolean kill_it, GError **error)
       if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && *msg == '\0')
         gd_error_errno (error, ENOENT, "%s: cannot run this program", child->prog);
       else if (*msg && !kill_it)
-        gd_error (error, "%s: %s", child->prog, msg);
+        set_program_error (error, child->prog, msg);
       else
         {
           g_autofree char *what = describe_status (child->prog, status);

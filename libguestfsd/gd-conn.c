@@ -57,6 +57,8 @@ gd_connection_free (GdConnection *conn)
   gd_conn_mounts_invalidate (conn);
   if (conn->mountinfo_fd >= 0)
     close (conn->mountinfo_fd);
+  if (conn->umount_keys)
+    g_array_unref (conn->umount_keys);
   gd_transport_free (conn->t);
   g_free (conn->out);
   g_free (conn->cfg.sysroot);
@@ -141,6 +143,28 @@ void
 gd_conn_set_data (GdConnection *conn, const char *key, gpointer data, GDestroyNotify destroy)
 {
   g_datalist_set_data_full (&conn->data, key, data, destroy);
+}
+
+void
+gd_conn_set_data_until_umount (GdConnection *conn, const char *key, gpointer data,
+                               GDestroyNotify destroy)
+{
+  GQuark q = g_quark_from_string (key);
+  if (conn->umount_keys == NULL)
+    conn->umount_keys = g_array_new (FALSE, FALSE, sizeof (GQuark));
+  gboolean known = FALSE;
+  for (guint i = 0; i < conn->umount_keys->len; i++)
+    known |= g_array_index (conn->umount_keys, GQuark, i) == q;
+  if (!known)
+    g_array_append_val (conn->umount_keys, q);
+  g_datalist_id_set_data_full (&conn->data, q, data, destroy);
+}
+
+void
+gd_conn_drop_umount_data (GdConnection *conn)
+{
+  for (guint i = 0; conn->umount_keys && i < conn->umount_keys->len; i++)
+    g_datalist_id_remove_data (&conn->data, g_array_index (conn->umount_keys, GQuark, i));
 }
 
 void

@@ -61,7 +61,8 @@ struct _GdConnection
   int root_mounted; /* gd_is_root_mounted(), or -1: unknown */
   mode_t umask;
   GData *data;
-  guint8 *out; /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
+  GArray *umount_keys; /* GQuarks of data dropped by gd_umount_all */
+  guint8 *out;         /* reply buffer, GD_MESSAGE_MAX + 4 bytes, allocated lazily */
   gboolean exit_requested;
   gboolean broken; /* the stream lost sync: stop serving */
 };
@@ -89,6 +90,8 @@ void gd_connection_free (GdConnection *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdConnection, gd_connection_free)
 /* Sends the launch flag and serves requests until end of stream. */
 gboolean gd_connection_serve (GdConnection *conn, GError **error);
+/* Drops the data set with gd_conn_set_data_until_umount (gd_umount_all). */
+void gd_conn_drop_umount_data (GdConnection *conn);
 
 /* Engine internals used across engine files. */
 gboolean gd_send_ok_reply (GdRequest *req, GError **error);

@@ -1,23 +1,23 @@
 /* libguestfsd: heavy optional libraries, loaded on first use.
  *
  * Every library linked into libguestfsd is mapped and relocated at every
- * start of the daemon, whether or not the session uses it.  Two are
- * expensive and serve a few calls only:
+ * start of the daemon, whether or not the session uses it.  Some are
+ * expensive and serve a few calls only (CPU to start a program linked
+ * with each, perf stat: 0.5 ms for none):
  *
- *   libtsk (the Sleuth Kit, C++): ~40 more libraries (libstdc++,
- *     libcrypto, gnutls, libewf ...); guestfsd --version took 20.1 ms of
- *     CPU with it linked, 1.9 ms without (perf stat -r 100);
- *   libarchive (tar, cpio): libxml2, libicu, nettle, the compressors;
- *     about 4 ms more at every start;
- *   librpm (listing a guest's RPM packages): librpmio, sqlite, lua, popt
- *     ...; 1.5 ms more at every start.
+ *   libtsk (the Sleuth Kit, C++, ~40 more libraries): guestfsd --version
+ *     took 20.1 ms of CPU with it linked, 1.9 ms without;
+ *   libarchive (tar, cpio: libxml2, libicu, nettle, compressors): 4.6 ms;
+ *   librpm (librpmio, sqlite, lua, popt): 2.1 ms.
  *
  * So they are not linked: the functions the handlers call are defined
  * here, with the library header's prototypes, and each resolves its real
  * counterpart with dlopen/dlsym the first time it is called.  Handlers
- * call them as usual.  A handler that starts using another function of
- * these libraries gets an undefined reference at link time: add a line
- * below (LAZY_FN, or LAZY_VOID for functions returning nothing).
+ * call them as usual.  All of libarchive's functions are wrapped
+ * (generated from its headers by gd-lazy-gen.py); for libtsk and librpm
+ * only those used so far are, and a handler that starts using another one
+ * gets an undefined reference at link time: add a line below (LAZY_FN, or
+ * LAZY_VOID for functions returning nothing).
  *
  * A confined (chrooted) child cannot dlopen, so gd_spawn_confined() calls
  * gd_lazy_preload() before it forks: the library is then mapped in the
@@ -122,120 +122,13 @@ LAZY_FN (tsk, 1, uint8_t, tsk_fs_dir_walk,
 
 /* ---- libarchive ------------------------------------------------------ */
 
-static LazyLib archive = { .soname = ARCHIVE_SONAME };
+static LazyLib lazy_archive = { .soname = ARCHIVE_SONAME };
 
-LAZY_VOID (archive, archive_entry_acl_clear, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, time_t, archive_entry_atime, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_atime_is_set, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, long, archive_entry_atime_nsec, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, NULL, struct archive_entry *, archive_entry_clear, (struct archive_entry * a0),
-         (a0))
-LAZY_VOID (archive, archive_entry_copy_hardlink, (struct archive_entry * a0, const char *a1),
-           (a0, a1))
-LAZY_VOID (archive, archive_entry_copy_pathname, (struct archive_entry * a0, const char *a1),
-           (a0, a1))
-LAZY_FN (archive, 0, __LA_MODE_T, archive_entry_filetype, (struct archive_entry * a0), (a0))
-LAZY_VOID (archive, archive_entry_free, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, la_int64_t, archive_entry_gid, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, NULL, const char *, archive_entry_hardlink, (struct archive_entry * a0), (a0))
-LAZY_VOID (archive, archive_entry_linkify,
-           (struct archive_entry_linkresolver * a0, struct archive_entry **a1,
-            struct archive_entry **a2),
-           (a0, a1, a2))
-LAZY_FN (archive, NULL, struct archive_entry_linkresolver *, archive_entry_linkresolver_new, (void),
-         ())
-LAZY_VOID (archive, archive_entry_linkresolver_set_strategy,
-           (struct archive_entry_linkresolver * a0, int a1), (a0, a1))
-LAZY_FN (archive, 0, time_t, archive_entry_mtime, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, long, archive_entry_mtime_nsec, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, NULL, struct archive_entry *, archive_entry_new, (void), ())
-LAZY_FN (archive, NULL, const char *, archive_entry_pathname, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, __LA_MODE_T, archive_entry_perm, (struct archive_entry * a0), (a0))
-LAZY_VOID (archive, archive_entry_set_filetype, (struct archive_entry * a0, unsigned int a1),
-           (a0, a1))
-LAZY_VOID (archive, archive_entry_set_pathname, (struct archive_entry * a0, const char *a1),
-           (a0, a1))
-LAZY_FN (archive, 0, la_int64_t, archive_entry_size, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, 0, la_int64_t, archive_entry_uid, (struct archive_entry * a0), (a0))
-LAZY_VOID (archive, archive_entry_xattr_add_entry,
-           (struct archive_entry * a0, const char *a1, const void *a2, size_t a3), (a0, a1, a2, a3))
-LAZY_VOID (archive, archive_entry_xattr_clear, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_count, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_next,
-         (struct archive_entry * a0, const char **a1, const void **a2, size_t *a3),
-         (a0, a1, a2, a3))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_entry_xattr_reset, (struct archive_entry * a0), (a0))
-LAZY_FN (archive, ELIBACC, int, archive_errno, (struct archive * a0), (a0))
-LAZY_FN (archive, archive.error, const char *, archive_error_string, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_format, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_match_exclude_pattern,
-         (struct archive * a0, const char *a1), (a0, a1))
-LAZY_FN (archive, NULL, struct archive *, archive_match_new, (void), ())
-LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_read_data,
-         (struct archive * a0, void *a1, size_t a2), (a0, a1, a2))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_data_block,
-         (struct archive * a0, const void **a1, size_t *a2, la_int64_t *a3), (a0, a1, a2, a3))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_descend, (struct archive * a0), (a0))
-LAZY_FN (archive, NULL, struct archive *, archive_read_disk_new, (void), ())
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_open, (struct archive * a0, const char *a1),
-         (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_behavior, (struct archive * a0, int a1),
-         (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_gname_lookup,
-         (struct archive * a0, void *a1, const char *(*a2) (void *, la_int64_t),
-          void (*a3) (void *)),
-         (a0, a1, a2, a3))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_matching,
-         (struct archive * a0, struct archive *a1,
-          void (*a2) (struct archive *, void *, struct archive_entry *), void *a3),
-         (a0, a1, a2, a3))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_symlink_physical, (struct archive * a0),
-         (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_disk_set_uname_lookup,
-         (struct archive * a0, void *a1, const char *(*a2) (void *, la_int64_t),
-          void (*a3) (void *)),
-         (a0, a1, a2, a3))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_free, (struct archive * a0), (a0))
-LAZY_FN (archive, NULL, struct archive *, archive_read_new, (void), ())
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_next_header,
-         (struct archive * a0, struct archive_entry **a1), (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_next_header2,
-         (struct archive * a0, struct archive_entry *a1), (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_open_fd,
-         (struct archive * a0, int a1, size_t a2), (a0, a1, a2))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_cpio, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_gnutar, (struct archive * a0),
-         (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_raw, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_read_support_format_tar, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_add_filter_compress, (struct archive * a0),
-         (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_close, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_write_data,
-         (struct archive * a0, const void *a1, size_t a2), (a0, a1, a2))
-LAZY_FN (archive, ARCHIVE_FATAL, la_ssize_t, archive_write_data_block,
-         (struct archive * a0, const void *a1, size_t a2, la_int64_t a3), (a0, a1, a2, a3))
-LAZY_FN (archive, NULL, struct archive *, archive_write_disk_new, (void), ())
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_disk_set_options, (struct archive * a0, int a1),
-         (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_finish_entry, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_free, (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_header,
-         (struct archive * a0, struct archive_entry *a1), (a0, a1))
-LAZY_FN (archive, NULL, struct archive *, archive_write_new, (void), ())
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_open,
-         (struct archive * a0, void *a1, archive_open_callback *a2, archive_write_callback *a3,
-          archive_close_callback *a4),
-         (a0, a1, a2, a3, a4))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_open_fd, (struct archive * a0, int a1),
-         (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_bytes_in_last_block,
-         (struct archive * a0, int a1), (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_bytes_per_block,
-         (struct archive * a0, int a1), (a0, a1))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_pax_restricted,
-         (struct archive * a0), (a0))
-LAZY_FN (archive, ARCHIVE_FATAL, int, archive_write_set_format_raw, (struct archive * a0), (a0))
+/* Every function of <archive.h> and <archive_entry.h> but the variadic
+ * archive_set_error, generated at build time by gd-lazy-gen.py. */
+/* Deprecated functions are wrapped too, for handlers that still call them. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include "gd-lazy-archive.inc"
 
 /* ---- librpm (and librpmio, which dlsym finds through it) -------------- */
 
@@ -265,7 +158,7 @@ gd_lazy_preload (GdRequest *req)
   /* libtsk costs ~15 ms to load: only for the calls that use it. */
   if (req->proc != NULL && req->proc->group == GD_GROUP_LIBTSK)
     lazy_open (&tsk);
-  lazy_open (&archive);
+  lazy_open (&lazy_archive);
 }
 
 gboolean

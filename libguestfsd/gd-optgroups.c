@@ -58,7 +58,9 @@ system_supports (GdGroup group)
     case GD_GROUP_GDISK:
       return gd_prog_exists ("sgdisk");
     case GD_GROUP_GRUB:
-      return gd_prog_exists ("grub-install");
+      /* grub_install installs for i386-pc: without its modules (Debian's
+       * grub-pc-bin) grub-install always fails. */
+      return gd_prog_exists ("grub-install") && access ("/usr/lib/grub/i386-pc", F_OK) == 0;
     case GD_GROUP_LDM:
       return gd_prog_exists ("ldmtool") && have_device_mapper ();
     case GD_GROUP_LINUXMODULES:

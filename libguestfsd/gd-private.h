@@ -149,6 +149,12 @@ void gd_conn_set_umask (GdConnection *conn, mode_t mask);
  * with the connection, or explicitly by setting NULL. */
 gpointer gd_conn_get_data (GdConnection *conn, const char *key);
 void gd_conn_set_data (GdConnection *conn, const char *key, gpointer data, GDestroyNotify destroy);
+/* Like gd_conn_set_data, but gd_umount_all (umount_all, internal_autosync,
+ * the end of the connection) first drops the data, calling destroy: for
+ * handles that keep guest files open (Augeas, hivex, journal) and would
+ * keep a filesystem busy, as the original closes them in umount_all. */
+void gd_conn_set_data_until_umount (GdConnection *conn, const char *key, gpointer data,
+                                    GDestroyNotify destroy);
 
 /* Debug log to stderr when verbose. */
 void gd_log (GdConnection *conn, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

@@ -5,8 +5,8 @@ export DEBIAN_FRONTEND=noninteractive
 # Build.
 BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
   libglib2.0-dev gobject-introspection libgirepository1.0-dev libblkid-dev
-  libarchive-dev libacl1-dev libcap-dev libmagic-dev libhivex-dev librpm-dev
-  libtsk-dev"
+  libarchive-dev libacl1-dev libcap-dev libmagic-dev libtsk-dev libaugeas-dev
+  libhivex-dev librpm-dev libsystemd-dev libyara-dev libselinux1-dev"
 # The real libguestfs client and the qemu it probes; libguestfs-dev for the
 # benchmark program (bench/gd-bench.c).
 CLIENT="libguestfs0 libguestfs-dev guestfish python3-guestfs libguestfs-tools
@@ -16,8 +16,8 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   dosfstools ntfs-3g f2fs-tools squashfs-tools mtools genisoimage attr acl
   libcap2-bin zerofree scrub syslinux extlinux sleuthkit cpio tar gzip bzip2
   xz-utils lzop zstd file bsdextrautils uuid-runtime fuseiso fusefat
-  exfat-fuse busybox-static python3-gi gir1.2-glib-2.0 gjs man-db
-  libhivex-bin rpm"
+  exfat-fuse python3-gi gir1.2-glib-2.0 gjs man-db rsync libhivex-bin rpm
+  policycoreutils systemd-journal-remote yara grub-pc-bin"
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $CLIENT $TOOLS >/dev/null

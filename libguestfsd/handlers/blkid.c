@@ -13,7 +13,11 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -215,6 +219,58 @@ gd_fs_devno_node (dev_t devno)
   return NULL;
 }
 
+/* The sd majors, 16 disks each, 15 partitions per disk. */
+static const guint sd_majors[] = { 8,   65,  66,  67,  68,  69,  70,  71,
+                                   128, 129, 130, 131, 132, 133, 134, 135 };
+
+/* "/dev/sdX[N]" or "/dev/vdX[N]" ... -> disk index and partition number. */
+static gboolean
+parse_disk_name (const char *name, guint *index, guint *partnum)
+{
+  static const char *const prefixes[] = { "/dev/sd", "/dev/vd", "/dev/hd", "/dev/xvd", "/dev/ubd" };
+  const char *p = NULL;
+  for (size_t i = 0; i < G_N_ELEMENTS (prefixes) && p == NULL; i++)
+    if (g_str_has_prefix (name, prefixes[i]))
+      p = name + strlen (prefixes[i]);
+  if (p == NULL || !g_ascii_islower (*p))
+    return FALSE;
+  guint idx = 0;
+  for (; g_ascii_islower (*p); p++)
+    {
+      idx = idx * 26 + (guint) (*p - 'a' + 1);
+      if (idx > 100000)
+        return FALSE;
+    }
+  guint64 n = 0;
+  if (*p != '\0')
+    {
+      char *end;
+      n = g_ascii_strtoull (p, &end, 10);
+      if (*end != '\0' || !g_ascii_isdigit (*p) || n == 0 || n > G_MAXUINT)
+        return FALSE;
+    }
+  *index = idx - 1;
+  *partnum = (guint) n;
+  return TRUE;
+}
+
+dev_t
+gd_fs_guest_devno (GdRequest *req, dev_t host)
+{
+  GdConnection *conn = gd_request_connection (req);
+  if (!gd_conn_host_mode (conn))
+    return host;
+  g_autofree char *node = gd_fs_devno_node (host);
+  if (node == NULL)
+    return host;
+  g_autofree char *name = gd_device_guest_name (conn, node);
+  guint index, partnum;
+  if (name == NULL || strcmp (name, node) == 0 || !parse_disk_name (name, &index, &partnum) ||
+      index / 16 >= G_N_ELEMENTS (sd_majors) || partnum > 15)
+    return host;
+  return makedev (sd_majors[index / 16], (index % 16) * 16 + partnum);
+}
+
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static char *
 unmangle (const char *s)
@@ -291,8 +347,30 @@ is_active_swap (dev_t rdev)
 }
 
 gboolean
+gd_fs_check_writable (const char *node, const char *name, GError **error)
+{
+  int fd = open (node, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      gd_perror (error, "%s", name);
+      return FALSE;
+    }
+  int ro = 0;
+  int r = ioctl (fd, BLKROGET, &ro);
+  close (fd);
+  if (r == 0 && ro)
+    {
+      gd_error_errno (error, EROFS, "%s: the device is read-only", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 gd_fs_check_unused (const GdDevice *dev, GError **error)
 {
+  if (!gd_fs_check_writable (dev->node, dev->guest, error))
+    return FALSE;
   g_autofree char *mp = gd_fs_mountpoint_of (dev->node);
   if (mp != NULL)
     {
@@ -340,6 +418,17 @@ gd_fs_temp_umount (char *dir)
   g_free (dir);
 }
 
+static char *
+guest_devno_string (GdRequest *req, const char *s)
+{
+  guint maj, min;
+  char c;
+  if (s == NULL || sscanf (s, "%u:%u%c", &maj, &min, &c) != 2)
+    return g_strdup (s);
+  dev_t d = gd_fs_guest_devno (req, makedev (maj, min));
+  return g_strdup_printf ("%u:%u", major (d), minor (d));
+}
+
 gboolean
 gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error)
 {
@@ -355,6 +444,9 @@ gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error
       /* blkid names the node it opened: give the client its own name. */
       if (strcmp (key, "DEVNAME") == 0)
         g_ptr_array_add (out, g_strdup (device->guest));
+      /* "MAJ:MIN" of the disk: the loop device's on a host. */
+      else if (strcmp (key, "PART_ENTRY_DISK") == 0)
+        g_ptr_array_add (out, guest_devno_string (req, g_hash_table_lookup (h, key)));
       else
         g_ptr_array_add (out, g_strdup (g_hash_table_lookup (h, key)));
     }

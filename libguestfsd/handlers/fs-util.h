@@ -44,12 +44,25 @@ char *gd_fs_resolve_spec (GdRequest *req, const char *spec, GError **error);
 /* The /dev node of a block device number, or NULL. */
 char *gd_fs_devno_node (dev_t devno);
 
+/* A device number as the appliance would have it.  On a host, the number
+ * of one of our drives or of its partitions is a loop device's, which
+ * changes from launch to launch; this gives the number the kernel's sd
+ * numbering has for the guest's name (8:1 for /dev/sda1), which is what
+ * the original daemon reports.  Other numbers (dm, md, anonymous ones,
+ * partitions past 15) are returned as they are. */
+dev_t gd_fs_guest_devno (GdRequest *req, dev_t host);
+
 /* The host mount point of the first mount of node (from mountinfo), or
  * NULL when node is not mounted. */
 char *gd_fs_mountpoint_of (const char *node);
 
+/* EROFS when the block device is read-only (a read-only drive, or after
+ * blockdev_setro): the tools that would write it fail with less clear
+ * messages (EPERM, "Couldn't find valid filesystem superblock"). */
+gboolean gd_fs_check_writable (const char *node, const char *name, GError **error);
+
 /* EBUSY when the device is mounted or swapped on: making a filesystem
- * there would destroy what is in use. */
+ * there would destroy what is in use.  EROFS when it is read-only. */
 gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
 
 /* Label length rules per filesystem type (set_label, mkfs, mkswap).

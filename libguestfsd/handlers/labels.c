@@ -84,7 +84,7 @@ gboolean
 gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label, GError **error)
 {
   const char *node = gd_fs_mountable_node (mountable, error);
-  if (node == NULL)
+  if (node == NULL || !gd_fs_check_writable (node, mountable->device->guest, error))
     return FALSE;
   g_autofree char *type = probe_type (req, node, error);
   if (type == NULL)
@@ -151,6 +151,8 @@ static gboolean
 set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **error)
 {
   const char *node = device->node;
+  if (!gd_fs_check_writable (node, device->guest, error))
+    return FALSE;
   g_autofree char *type = probe_type (req, node, error);
   if (type == NULL)
     return FALSE;

@@ -560,6 +560,22 @@ guest_names_in_error (GError *err, const char *node, const char *guest_dev, cons
   err->message = b;
 }
 
+/* The option that mounts a filesystem of this type without replaying its
+ * journal or log, or NULL. */
+static const char *
+no_replay_option (const char *fstype)
+{
+  if (fstype == NULL)
+    return NULL;
+  if (strcmp (fstype, "ext3") == 0 || strcmp (fstype, "ext4") == 0)
+    return "noload";
+  if (strcmp (fstype, "xfs") == 0)
+    return "norecovery";
+  if (strcmp (fstype, "btrfs") == 0)
+    return "nologreplay";
+  return NULL;
+}
+
 /* Mounts the block device node on the host directory target. */
 static gboolean
 mount_node (GdRequest *req, const char *node, const char *target, const char *options,
@@ -567,6 +583,32 @@ mount_node (GdRequest *req, const char *node, const char *target, const char *op
 {
   g_autoptr (GError) local = NULL;
   gboolean ok = mount_node_1 (req, node, target, options, vfstype, &local);
+  /* A filesystem whose journal needs replaying (the disk of a running or
+   * crashed guest) cannot be mounted from a read-only device, even
+   * read-only: the kernel must write to replay.  The appliance never
+   * meets this (a read-only drive is a writable overlay there); on a host
+   * a read-only drive is read-only, so mount it without replaying.  What
+   * only the journal holds is not seen, the rest is. */
+  if (!ok && device_read_only (node))
+    {
+      g_autofree char *probed = vfstype && *vfstype && strcmp (vfstype, "auto") != 0
+                                    ? g_strdup (vfstype)
+                                    : probe_fstype (node);
+      const char *extra = no_replay_option (probed);
+      if (extra != NULL)
+        {
+          g_autofree char *opts = g_strdup_printf ("%s%sro,%s", options ? options : "",
+                                                   options && *options ? "," : "", extra);
+          if (mount_node_1 (req, node, target, opts, vfstype, NULL))
+            {
+              gd_log (gd_request_connection (req),
+                      "%s: mounted with %s: the device is read-only and the journal needs "
+                      "replaying",
+                      node, extra);
+              return TRUE;
+            }
+        }
+    }
   if (!ok)
     {
       guest_names_in_error (local, node, guest_dev, target, mountpoint);

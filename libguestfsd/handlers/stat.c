@@ -11,15 +11,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
+/* st_dev as the appliance would give it (gd_fs_guest_devno): a loop
+ * device's number differs from one launch to the next and between two
+ * handles serving copies of the same image, so virt-diff would report
+ * every file as changed.  One lookup per distinct number in a batch. */
+typedef struct
+{
+  gboolean valid;
+  dev_t host;
+  dev_t guest;
+} DevMap;
+
+static guint64
+guest_st_dev (GdRequest *req, dev_t host, DevMap *map)
+{
+  if (!map->valid || map->host != host)
+    {
+      map->valid = TRUE;
+      map->host = host;
+      map->guest = gd_fs_guest_devno (req, host);
+    }
+  return map->guest;
+}
+
 static void
-fill_statns (gd_statns *r, const struct stat *st)
+fill_statns (GdRequest *req, DevMap *map, gd_statns *r, const struct stat *st)
 {
   memset (r, 0, sizeof *r);
-  r->st_dev = st->st_dev;
+  r->st_dev = guest_st_dev (req, st->st_dev, map);
   r->st_ino = st->st_ino;
   r->st_mode = st->st_mode;
   r->st_nlink = st->st_nlink;
@@ -41,9 +65,10 @@ gboolean
 gd_do_statns (GdRequest *req, const char *path, gd_statns *ret, GError **error)
 {
   struct stat st;
+  DevMap map = { 0 };
   if (!gd_fs_stat (req, path, TRUE, &st, error))
     return FALSE;
-  fill_statns (ret, &st);
+  fill_statns (req, &map, ret, &st);
   return TRUE;
 }
 
@@ -51,9 +76,10 @@ gboolean
 gd_do_lstatns (GdRequest *req, const char *path, gd_statns *ret, GError **error)
 {
   struct stat st;
+  DevMap map = { 0 };
   if (!gd_fs_stat (req, path, FALSE, &st, error))
     return FALSE;
-  fill_statns (ret, &st);
+  fill_statns (req, &map, ret, &st);
   return TRUE;
 }
 
@@ -66,6 +92,7 @@ gd_do_internal_lstatnslist (GdRequest *req, const char *path, char *const *names
     return FALSE;
   size_t n = g_strv_length ((char **) names);
   gd_statns *list = g_new0 (gd_statns, n);
+  DevMap map = { 0 };
   for (size_t i = 0; i < n; i++)
     {
       struct stat st;
@@ -80,7 +107,7 @@ gd_do_internal_lstatnslist (GdRequest *req, const char *path, char *const *names
       else
         r = fstatat (dfd, names[i], &st, AT_SYMLINK_NOFOLLOW);
       if (r == 0)
-        fill_statns (&list[i], &st);
+        fill_statns (req, &map, &list[i], &st);
       else
         list[i].st_ino = -1; /* the documented "could not lstat" marker */
     }

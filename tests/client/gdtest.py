@@ -163,6 +163,39 @@ def have_program(name):
     return shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin") is not None
 
 
+def daemon_children():
+    """PIDs of the daemon's worker processes (handlers/worker.h):
+    processes below this test (the library runs guestfsd-hv, which runs the
+    daemon) whose parent runs the same program (guestfsd) as themselves."""
+    def exe(pid):
+        try:
+            return os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return None
+
+    parent = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+
+    def below_us(pid):
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    found = []
+    for pid, ppid in parent.items():
+        me = exe(pid)
+        if me and os.path.basename(me) == "guestfsd" and exe(ppid) == me and below_us(pid):
+            found.append(pid)
+    return found
+
+
 # ---- running ---------------------------------------------------------------
 
 def main():
