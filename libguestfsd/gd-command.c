@@ -243,9 +243,6 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       err_w = p[1];
     }
 
-  /* The engine's cached sysroot fd would keep the guest's root busy for a
-   * helper that unmounts it. */
-  gd_conn_mounts_invalidate (req->conn);
   envp = child_environment (opts->env);
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
@@ -384,9 +381,6 @@ pid_t
 gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int stdin_fd, int stdout_fd,
                    GError **error)
 {
-  /* The engine's cached sysroot fd would keep the guest's root busy for a
-   * helper that unmounts it. */
-  gd_conn_mounts_invalidate (req->conn);
   /* The child cannot load a library once chrooted into the guest. */
   gd_lazy_preload (req);
   const char *sysroot = gd_conn_sysroot (req->conn);
@@ -461,9 +455,6 @@ gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error)
       gd_perror (error, "%s", prog);
       goto fail;
     }
-  /* The engine's cached sysroot fd would keep the guest's root busy for a
-   * helper that unmounts it. */
-  gd_conn_mounts_invalidate (req->conn);
   envp = child_environment (opts->env);
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
