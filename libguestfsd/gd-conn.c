@@ -474,6 +474,8 @@ handle_request (GdRequest *req, void *args, void **ret_out, GError **error)
   const GdProcedure *proc = req->proc;
   if (proc->ret_size > 0)
     *ret_out = g_malloc0 (proc->ret_size);
+  /* Its group's library, if deferred, before the handler can fork. */
+  gd_lazy_prepare (req);
   gboolean ok = proc->stub (req, args, *ret_out, error);
   /* A handler bug must not take the daemon down: make the outcome
    * consistent with the error instead. */

@@ -104,8 +104,10 @@ void gd_request_cleanup (GdRequest *req);
  * since they were filled, or unconditionally. */
 void gd_conn_mounts_check (GdConnection *conn);
 void gd_conn_mounts_invalidate (GdConnection *conn);
-/* Loads the libraries gd-lazy.c defers that req may use, for code about to
- * run where they cannot be loaded (a chrooted child). */
+/* Loads the library gd-lazy.c defers that req's group uses (before its
+ * handler runs), and libarchive too (gd_lazy_preload, before a confined
+ * child is forked): a chrooted child cannot load libraries. */
+void gd_lazy_prepare (GdRequest *req);
 void gd_lazy_preload (GdRequest *req);
 /* FALSE if the group's deferred library cannot be loaded. */
 gboolean gd_lazy_available (GdGroup group);

@@ -8,20 +8,24 @@
  *   libtsk (the Sleuth Kit, C++, ~40 more libraries): guestfsd --version
  *     took 20.1 ms of CPU with it linked, 1.9 ms without;
  *   libarchive (tar, cpio: libxml2, libicu, nettle, compressors): 4.6 ms;
- *   librpm (librpmio, sqlite, lua, popt): 2.1 ms.
+ *   libaugeas (libfa, libxml2): 3.2 ms;  libyara (libcrypto): 2.0 ms;
+ *   librpm (librpmio, sqlite, lua, popt): 2.1 ms;  libsystemd: 1.6 ms.
  *
  * So they are not linked: the functions the handlers call are defined
  * here, with the library header's prototypes, and each resolves its real
  * counterpart with dlopen/dlsym the first time it is called.  Handlers
- * call them as usual.  All of libarchive's functions are wrapped
- * (generated from its headers by gd-lazy-gen.py); for libtsk and librpm
- * only those used so far are, and a handler that starts using another one
- * gets an undefined reference at link time: add a line below (LAZY_FN, or
- * LAZY_VOID for functions returning nothing).
+ * call them as usual.  All the functions of libarchive, augeas, the
+ * journal and yara are wrapped (generated from their headers by
+ * gd-lazy-gen.py); for libtsk and librpm only those used so far are, and
+ * a handler that starts using another one gets an undefined reference at
+ * link time: add a line below (LAZY_FN, or LAZY_VOID for functions
+ * returning nothing).
  *
- * A confined (chrooted) child cannot dlopen, so gd_spawn_confined() calls
- * gd_lazy_preload() before it forks: the library is then mapped in the
- * child and dlsym needs no file.
+ * Handlers that run library code in a chrooted child cannot dlopen there,
+ * so the library must be loaded before the fork: the engine loads the
+ * library of a procedure's group before calling its handler
+ * (gd_lazy_prepare), and gd_spawn_confined() loads libarchive too.  The
+ * library is then mapped in the child and dlsym needs no file.
  *
  * If a library is missing at run time, its functions fail the way the
  * library reports errors, with a message naming what is missing.
@@ -40,12 +44,15 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <augeas.h>
 #include <rpm/header.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmmacro.h>
 #include <rpm/rpmts.h>
+#include <systemd/sd-journal.h>
 #include <tsk/libtsk.h>
+#include <yara.h>
 
 #include "gd-engine.h"
 
@@ -125,10 +132,27 @@ LAZY_FN (tsk, 1, uint8_t, tsk_fs_dir_walk,
 static LazyLib lazy_archive = { .soname = ARCHIVE_SONAME };
 
 /* Every function of <archive.h> and <archive_entry.h> but the variadic
- * archive_set_error, generated at build time by gd-lazy-gen.py. */
+ * archive_set_error, generated at build time by gd-lazy-gen.py; the same
+ * for the three libraries below. */
 /* Deprecated functions are wrapped too, for handlers that still call them. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "gd-lazy-archive.inc"
+
+/* ---- augeas (used in a worker process forked unchrooted: it loads the
+ * library itself before its own workers chroot) --------------------------- */
+
+static LazyLib lazy_augeas = { .soname = AUGEAS_SONAME };
+#include "gd-lazy-augeas.inc"
+
+/* ---- libsystemd's journal --------------------------------------------- */
+
+static LazyLib lazy_journal = { .soname = SYSTEMD_SONAME };
+#include "gd-lazy-journal.inc"
+
+/* ---- yara -------------------------------------------------------------- */
+
+static LazyLib lazy_yara = { .soname = YARA_SONAME };
+#include "gd-lazy-yara.inc"
 
 /* ---- librpm (and librpmio, which dlsym finds through it) -------------- */
 
@@ -150,21 +174,43 @@ LAZY_FN (rpm, NULL, rpmdbMatchIterator, rpmdbFreeIterator, (rpmdbMatchIterator a
 LAZY_FN (rpm, NULL, const char *, headerGetString, (Header a0, rpmTagVal a1), (a0, a1))
 LAZY_FN (rpm, 0, uint64_t, headerGetNumber, (Header a0, rpmTagVal a1), (a0, a1))
 
-/* ---- preloading -------------------------------------------------------- */
+/* ---- loading ahead of use --------------------------------------------- */
+
+/* The library the procedures of a group call, or NULL. */
+static LazyLib *
+group_library (GdGroup group)
+{
+  switch (group)
+    {
+    case GD_GROUP_LIBTSK:
+      return &tsk;
+    case GD_GROUP_JOURNAL:
+      return &lazy_journal;
+    case GD_GROUP_LIBYARA:
+      return &lazy_yara;
+    default:
+      return NULL;
+    }
+}
+
+void
+gd_lazy_prepare (GdRequest *req)
+{
+  LazyLib *lib = req->proc != NULL ? group_library (req->proc->group) : NULL;
+  if (lib != NULL)
+    lazy_open (lib);
+}
 
 void
 gd_lazy_preload (GdRequest *req)
 {
-  /* libtsk costs ~15 ms to load: only for the calls that use it. */
-  if (req->proc != NULL && req->proc->group == GD_GROUP_LIBTSK)
-    lazy_open (&tsk);
+  gd_lazy_prepare (req);
   lazy_open (&lazy_archive);
 }
 
 gboolean
 gd_lazy_available (GdGroup group)
 {
-  if (group == GD_GROUP_LIBTSK)
-    return lazy_open (&tsk);
-  return TRUE;
+  LazyLib *lib = group_library (group);
+  return lib == NULL || lazy_open (lib);
 }

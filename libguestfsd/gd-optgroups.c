@@ -84,6 +84,8 @@ system_supports (GdGroup group)
     case GD_GROUP_SLEUTHKIT:
       return gd_prog_exists ("icat");
     case GD_GROUP_LIBTSK:
+    case GD_GROUP_JOURNAL:
+    case GD_GROUP_LIBYARA:
       return gd_lazy_available (group); /* loads it: it is about to be used */
     case GD_GROUP_SQUASHFS:
       return gd_prog_exists ("mksquashfs");
