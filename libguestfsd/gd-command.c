@@ -384,6 +384,8 @@ pid_t
 gd_spawn_confined (GdRequest *req, GdChildFunc func, gpointer data, int stdin_fd, int stdout_fd,
                    GError **error)
 {
+  /* The child cannot load a library once chrooted into the guest. */
+  gd_lazy_preload (req);
   const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
   int in = stdin_fd >= 0 ? stdin_fd : open_devnull (O_RDONLY);

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,9 @@ gd_connection_new (const GdConfig *cfg, int fd)
   conn->umask = 022;
   g_datalist_init (&conn->data);
   conn->sysroot_mnt_id = sysroot_mount_id (conn->cfg.sysroot, &conn->sysroot_mnt_id_valid);
+  conn->sysroot_fd = -1;
+  conn->root_mounted = -1;
+  conn->mountinfo_fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   return conn;
 }
 
@@ -50,6 +54,9 @@ gd_connection_free (GdConnection *conn)
   if (conn == NULL)
     return;
   g_datalist_clear (&conn->data);
+  gd_conn_mounts_invalidate (conn);
+  if (conn->mountinfo_fd >= 0)
+    close (conn->mountinfo_fd);
   if (conn->umount_keys)
     g_array_unref (conn->umount_keys);
   gd_transport_free (conn->t);
@@ -178,11 +185,30 @@ gd_log (GdConnection *conn, const char *fmt, ...)
   g_printerr ("guestfsd: %s\n", msg);
 }
 
-gboolean
-gd_is_root_mounted (GdConnection *conn)
+void
+gd_conn_mounts_invalidate (GdConnection *conn)
 {
-  if (conn->cfg.live)
-    return TRUE;
+  if (conn->sysroot_fd >= 0)
+    close (conn->sysroot_fd);
+  conn->sysroot_fd = -1;
+  conn->root_mounted = -1;
+}
+
+void
+gd_conn_mounts_check (GdConnection *conn)
+{
+  /* One poll(2) instead of reopening the sysroot (open + close) and
+   * re-deciding whether something is mounted on it for every request.
+   * Mount-table changes by helper programs count too: they share our
+   * namespace.  Without /proc nothing is kept. */
+  struct pollfd pfd = { .fd = conn->mountinfo_fd, .events = POLLPRI };
+  if (conn->mountinfo_fd < 0 || poll (&pfd, 1, 0) != 0)
+    gd_conn_mounts_invalidate (conn);
+}
+
+static gboolean
+root_mounted_now (GdConnection *conn)
+{
   gboolean ok;
   guint64 id = sysroot_mount_id (conn->cfg.sysroot, &ok);
   if (ok && conn->sysroot_mnt_id_valid && id != conn->sysroot_mnt_id)
@@ -190,6 +216,17 @@ gd_is_root_mounted (GdConnection *conn)
   /* Nothing on the sysroot itself; a mount below it also counts. */
   g_autoptr (GPtrArray) mounts = gd_mounts_list (conn, NULL);
   return mounts != NULL && mounts->len > 0;
+}
+
+gboolean
+gd_is_root_mounted (GdConnection *conn)
+{
+  if (conn->cfg.live)
+    return TRUE;
+  gd_conn_mounts_check (conn);
+  if (conn->root_mounted < 0)
+    conn->root_mounted = root_mounted_now (conn);
+  return conn->root_mounted;
 }
 
 /* ---- replies ------------------------------------------------------- */
@@ -447,6 +484,8 @@ handle_request (GdRequest *req, void *args, void **ret_out, GError **error)
   const GdProcedure *proc = req->proc;
   if (proc->ret_size > 0)
     *ret_out = g_malloc0 (proc->ret_size);
+  /* Its group's library, if deferred, before the handler can fork. */
+  gd_lazy_prepare (req);
   gboolean ok = proc->stub (req, args, *ret_out, error);
   /* A handler bug must not take the daemon down: make the outcome
    * consistent with the error instead. */
@@ -534,9 +573,6 @@ run_request (GdRequest *req, const guint8 *body, size_t len)
 void
 gd_request_cleanup (GdRequest *req)
 {
-  if (req->sysroot_fd >= 0)
-    close (req->sysroot_fd);
-  req->sysroot_fd = -1;
   g_clear_pointer (&req->staging, g_free);
 }
 
@@ -550,7 +586,6 @@ init_request (GdRequest *req, GdConnection *conn, const Header *h)
   req->progress_hint = h->progress_hint;
   req->optargs = h->optargs;
   req->start_us = g_get_monotonic_time ();
-  req->sysroot_fd = -1;
 }
 
 /* Replies with an error that concerns the message as a whole. */

@@ -53,6 +53,12 @@ struct _GdConnection
   GdTransport *t;
   guint64 sysroot_mnt_id; /* mount id of the empty sysroot at start */
   gboolean sysroot_mnt_id_valid;
+  /* Caches that stay valid while the mount table does not change: the
+   * kernel flags /proc/self/mountinfo (POLLPRI) on every mount or unmount
+   * in our namespace, checked on every use (gd_conn_mounts_check). */
+  int mountinfo_fd; /* -1: no /proc, nothing is cached */
+  int sysroot_fd;   /* O_PATH fd of the sysroot, or -1 */
+  int root_mounted; /* gd_is_root_mounted(), or -1: unknown */
   mode_t umask;
   GData *data;
   GArray *umount_keys; /* GQuarks of data dropped by gd_umount_all */
@@ -72,7 +78,6 @@ struct _GdRequest
   gint64 start_us;
   gint64 last_progress_us;
   gboolean progress_sent;
-  int sysroot_fd;
   GdFileinState filein;
   GdFileoutState fileout;
   gboolean reply_queued; /* FileOut: the OK reply goes out with the first batch */
@@ -95,5 +100,16 @@ gboolean gd_filein_cancel (GdRequest *req, GError **error);
 gboolean gd_filein_discard (GdRequest *req, GError **error);
 gboolean gd_fileout_finish (GdRequest *req, gboolean success, GError **error);
 void gd_request_cleanup (GdRequest *req);
+/* Drops the mount-dependent caches when the mount table may have changed
+ * since they were filled, or unconditionally. */
+void gd_conn_mounts_check (GdConnection *conn);
+void gd_conn_mounts_invalidate (GdConnection *conn);
+/* Loads the library gd-lazy.c defers that req's group uses (before its
+ * handler runs), and libarchive too (gd_lazy_preload, before a confined
+ * child is forked): a chrooted child cannot load libraries. */
+void gd_lazy_prepare (GdRequest *req);
+void gd_lazy_preload (GdRequest *req);
+/* FALSE if the group's deferred library cannot be loaded. */
+gboolean gd_lazy_available (GdGroup group);
 
 G_END_DECLS

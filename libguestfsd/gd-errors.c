@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include <gio/gio.h>
+#include <gio/gio.h> /* GIOErrorEnum only: no GIO function is called */
 
 #include "gd-private.h"
 
@@ -255,7 +255,11 @@ gd_error_get_errno (const GError *error)
           return 0;
         }
     }
-  if (error->domain == G_IO_ERROR)
+  /* Not G_IO_ERROR: calling g_io_error_quark() would link libgio, whose
+   * loading costs about 2 ms at every start, for errors that can only
+   * exist once something has loaded GIO anyway. */
+  GQuark gio_error = g_quark_try_string ("g-io-error-quark");
+  if (gio_error != 0 && error->domain == gio_error)
     {
       switch (error->code)
         {

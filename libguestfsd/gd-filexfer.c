@@ -283,9 +283,10 @@ send_cancel_chunk (GdRequest *req, GError **error)
   return TRUE;
 }
 
-/* Sends the staged data as chunks (and the end chunk when final). */
+/* Sends len bytes of data as chunks (and the end chunk when final), with
+ * the queued OK reply in front; at most GD_CHUNKS_PER_BATCH chunks. */
 static gboolean
-flush (GdRequest *req, gboolean final, GError **error)
+send_chunks (GdRequest *req, const guint8 *data, size_t len, gboolean final, GError **error)
 {
   GdTransport *t = req->conn->t;
 
@@ -314,15 +315,15 @@ flush (GdRequest *req, gboolean final, GError **error)
     }
   size_t off = 0;
   int c = 0;
-  while (off < req->staged)
+  while (off < len)
     {
-      size_t len = MIN ((size_t) GD_MAX_CHUNK_SIZE, req->staged - off);
-      set_chunk_header (headers[c], 0, len);
+      size_t clen = MIN ((size_t) GD_MAX_CHUNK_SIZE, len - off);
+      set_chunk_header (headers[c], 0, clen);
       iov[n++] = (struct iovec){ headers[c], CHUNK_HEADER_SIZE };
-      iov[n++] = (struct iovec){ req->staging + off, len };
-      if (len % 4)
-        iov[n++] = (struct iovec){ (void *) zero_pad, 4 - len % 4 };
-      off += len;
+      iov[n++] = (struct iovec){ (void *) (data + off), clen };
+      if (clen % 4)
+        iov[n++] = (struct iovec){ (void *) zero_pad, 4 - clen % 4 };
+      off += clen;
       c++;
     }
   if (final)
@@ -330,7 +331,6 @@ flush (GdRequest *req, gboolean final, GError **error)
       set_chunk_header (headers[c], 0, 0);
       iov[n++] = (struct iovec){ headers[c], CHUNK_HEADER_SIZE };
     }
-  req->staged = 0;
   if (n > 0 && !gd_transport_writev (t, iov, n, error))
     {
       mark_broken (req);
@@ -339,13 +339,23 @@ flush (GdRequest *req, gboolean final, GError **error)
   return TRUE;
 }
 
+/* Sends the staged data as chunks (and the end chunk when final). */
+static gboolean
+flush (GdRequest *req, gboolean final, GError **error)
+{
+  size_t staged = req->staged;
+  req->staged = 0;
+  return send_chunks (req, req->staging, staged, final, error);
+}
+
 gboolean
 gd_fileout_write (GdRequest *req, const void *data, size_t len, GError **error)
 {
   if (!gd_fileout_begin (req, error))
     return FALSE;
   const guint8 *p = data;
-  while (len > 0)
+  /* Top up what is staged; a flush empties it. */
+  if (req->staged > 0)
     {
       size_t take = MIN (len, STAGING_SIZE - req->staged);
       memcpy (req->staging + req->staged, p, take);
@@ -354,6 +364,20 @@ gd_fileout_write (GdRequest *req, const void *data, size_t len, GError **error)
       len -= take;
       if (req->staged == STAGING_SIZE && !flush (req, FALSE, error))
         return FALSE;
+    }
+  /* Whole batches go out straight from the caller's buffer: a handler that
+   * reads a file in large blocks costs no copy into the staging buffer. */
+  while (len >= STAGING_SIZE)
+    {
+      if (!send_chunks (req, p, STAGING_SIZE, FALSE, error))
+        return FALSE;
+      p += STAGING_SIZE;
+      len -= STAGING_SIZE;
+    }
+  if (len > 0)
+    {
+      memcpy (req->staging + req->staged, p, len);
+      req->staged += len;
     }
   return TRUE;
 }

@@ -121,8 +121,10 @@ swapoff_guest_files (GdConnection *conn)
 gboolean
 gd_umount_all (GdConnection *conn, GError **error)
 {
-  /* Handles on guest files first: they would keep filesystems busy. */
+  /* Handles on guest files first, and our cached fd of the sysroot: they
+   * would keep filesystems busy. */
   gd_conn_drop_umount_data (conn);
+  gd_conn_mounts_invalidate (conn);
   /* In live mode the sysroot is the running system: never unmount it. */
   if (conn->cfg.live)
     return TRUE;

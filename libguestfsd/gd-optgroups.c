@@ -17,7 +17,7 @@
 
 #include <libguestfsd/guestfsd.h>
 
-#include "gd-private.h"
+#include "gd-engine.h"
 
 static gboolean
 kernel_has_filesystem (const char *fs)
@@ -115,6 +115,10 @@ system_supports (GdGroup group)
       return gd_prog_exists ("setfiles");
     case GD_GROUP_SLEUTHKIT:
       return gd_prog_exists ("icat");
+    case GD_GROUP_LIBTSK:
+    case GD_GROUP_JOURNAL:
+    case GD_GROUP_LIBYARA:
+      return gd_lazy_available (group); /* loads it: it is about to be used */
     case GD_GROUP_SQUASHFS:
       return gd_prog_exists ("mksquashfs");
     case GD_GROUP_SYSLINUX:

@@ -167,7 +167,10 @@ void gd_conn_request_exit (GdConnection *conn);
  * RESOLVE_IN_ROOT, so symlinks and ".." can never leave it.
  */
 
-/* O_PATH fd of the sysroot as mounted now (cached for the request). */
+/* O_PATH fd of the sysroot as mounted now, owned by the engine: never
+ * close it.  It is kept while the mount table is unchanged; after a mount
+ * or unmount the next gd_* path call replaces it (handlers that mount or
+ * unmount call gd_sysroot_changed() first, as it keeps the root busy). */
 int gd_sysroot_fd (GdRequest *req, GError **error);
 /* openat2 of a guest path inside the sysroot.  Errors say "PATH: strerror".
  * In host mode a device node of the guest is refused (EPERM) unless the

@@ -26,13 +26,15 @@
 int
 gd_sysroot_fd (GdRequest *req, GError **error)
 {
-  if (req->sysroot_fd < 0)
+  GdConnection *conn = req->conn;
+  gd_conn_mounts_check (conn);
+  if (conn->sysroot_fd < 0)
     {
-      req->sysroot_fd = open (req->conn->cfg.sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (req->sysroot_fd < 0)
-        gd_perror (error, "sysroot %s", req->conn->cfg.sysroot);
+      conn->sysroot_fd = open (conn->cfg.sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (conn->sysroot_fd < 0)
+        gd_perror (error, "sysroot %s", conn->cfg.sysroot);
     }
-  return req->sysroot_fd;
+  return conn->sysroot_fd;
 }
 
 void
@@ -40,9 +42,7 @@ gd_sysroot_changed (GdRequest *req)
 {
   /* An fd opened before a mount on the sysroot still shows what is under
    * the mount. */
-  if (req->sysroot_fd >= 0)
-    close (req->sysroot_fd);
-  req->sysroot_fd = -1;
+  gd_conn_mounts_invalidate (req->conn);
 }
 
 static int

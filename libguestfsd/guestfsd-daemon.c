@@ -6,8 +6,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -338,17 +341,53 @@ guestfsd_daemon_get_drives (GuestfsdDaemon *self)
   return out;
 }
 
+#define UDEV_CONTROL "/run/udev/control"
+#define UDEV_DIR "/run/udev"
+#define UDEV_QUEUE "queue"
+#define SETTLE_TIMEOUT_MS 30000
+
+/* Lets udev finish creating nodes for the disks before we list them.
+ * systemd-udevd keeps /run/udev/queue while it has events to process, so
+ * instead of running "udevadm settle" (a fork and exec of a large program
+ * on every start, several milliseconds) we look at that file and, only when
+ * it exists, wait for its removal. */
 static void
 settle_devices (void)
 {
-  /* Let udev finish creating nodes for the disks before we list them. */
-  if (!gd_prog_exists ("udevadm"))
+  if (access (UDEV_CONTROL, F_OK) < 0)
+    return; /* no udevd: nothing will create nodes behind our back */
+  if (access (UDEV_DIR "/" UDEV_QUEUE, F_OK) < 0 && errno == ENOENT)
     return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_autoptr (GError) ignored = NULL;
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, &ignored);
+
+  int ifd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  if (ifd < 0 || inotify_add_watch (ifd, UDEV_DIR, IN_DELETE | IN_MOVED_FROM) < 0)
+    {
+      if (ifd >= 0)
+        close (ifd);
+      /* Cannot watch: let udevadm do the waiting. */
+      const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+      g_spawn_sync ("/", (char **) argv, NULL,
+                    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                    NULL, NULL, NULL, NULL, NULL, NULL);
+      return;
+    }
+  gint64 deadline = g_get_monotonic_time () + SETTLE_TIMEOUT_MS * 1000;
+  /* Checked again after the watch is in place, so a removal in between is
+   * not missed. */
+  while (access (UDEV_DIR "/" UDEV_QUEUE, F_OK) == 0)
+    {
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      if (left <= 0)
+        break;
+      struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+      if (poll (&pfd, 1, (int) MIN (left, 1000)) > 0)
+        {
+          char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+          while (read (ifd, buf, sizeof buf) > 0)
+            ;
+        }
+    }
+  close (ifd);
 }
 
 /**

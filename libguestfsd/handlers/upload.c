@@ -15,8 +15,14 @@
 #include "gd-actions.h"
 #include "gd-private.h"
 
+/* Uploads and downloads go through a buffer of this size: small enough to
+ * stay in the CPU cache between the socket and the file, and written while
+ * the client can still queue data (a 2 MiB buffer made the writes stall
+ * the stream: bench/NOTES.md). */
+#define STREAM_BUFSIZE (256 * 1024)
+
 /* Received data is gathered and written with positioned writes of
- * DEVDATA_BUFSIZE, so that errors name the file and the offset advances
+ * STREAM_BUFSIZE, so that errors name the file and the offset advances
  * only by what was written. */
 typedef struct
 {
@@ -43,7 +49,7 @@ static gboolean
 sink_write (const void *data, size_t len, gpointer user_data, GError **error)
 {
   Sink *sink = user_data;
-  if (sink->used + len > DEVDATA_BUFSIZE && !sink_flush (sink, error))
+  if (sink->used + len > STREAM_BUFSIZE && !sink_flush (sink, error))
     return FALSE;
   memcpy (sink->buf + sink->used, data, len);
   sink->used += len;
@@ -57,7 +63,7 @@ receive_at (GdRequest *req, const GdDevOrPath *dest, int flags, int64_t offset, 
   int fd = devdata_open_dev_or_path (req, dest, flags, error);
   if (fd < 0)
     return FALSE;
-  g_autofree guint8 *buf = g_malloc (DEVDATA_BUFSIZE);
+  g_autofree guint8 *buf = g_malloc (STREAM_BUFSIZE);
   Sink sink = { .fd = fd, .name = name, .offset = offset, .buf = buf };
   gboolean ok = gd_filein_receive (req, sink_write, &sink, error) && sink_flush (&sink, error);
   if (close (fd) < 0 && ok)
@@ -94,12 +100,12 @@ static gboolean
 send_range (GdRequest *req, int fd, const char *name, guint64 offset, guint64 size, gboolean to_eof,
             GError **error)
 {
-  g_autofree guint8 *buf = g_malloc (DEVDATA_BUFSIZE);
+  g_autofree guint8 *buf = g_malloc (STREAM_BUFSIZE);
   posix_fadvise (fd, offset, to_eof ? 0 : size, POSIX_FADV_SEQUENTIAL);
   guint64 done = 0;
   while (to_eof || done < size)
     {
-      size_t want = to_eof ? DEVDATA_BUFSIZE : MIN ((guint64) DEVDATA_BUFSIZE, size - done);
+      size_t want = to_eof ? STREAM_BUFSIZE : MIN ((guint64) STREAM_BUFSIZE, size - done);
       gssize n = devdata_pread (fd, buf, want, offset + done, name, error);
       if (n < 0)
         return FALSE;

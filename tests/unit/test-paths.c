@@ -35,7 +35,6 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->conn = gd_connection_new (&cfg, -1);
   memset (&f->req, 0, sizeof f->req);
   f->req.conn = f->conn;
-  f->req.sysroot_fd = -1;
 }
 
 static void
@@ -291,10 +290,12 @@ test_sysroot_fd (Fixture *f, gconstpointer data)
   g_assert_cmpint (gd_sysroot_fd (&f->req, &error), ==, a);
   assert_same (a, sysroot);
   gd_sysroot_changed (&f->req);
-  g_assert_cmpint (f->req.sysroot_fd, ==, -1);
+  g_assert_cmpint (f->conn->sysroot_fd, ==, -1);
   int b = gd_sysroot_fd (&f->req, &error);
   g_assert_cmpint (b, >=, 0);
   g_assert_no_error (error);
+  /* Kept (for the next requests too) while the mount table is unchanged. */
+  g_assert_cmpint (gd_sysroot_fd (&f->req, &error), ==, b);
 
   g_autofree char *p = gd_sysroot_path (&f->req, "/dir/file");
   g_autofree char *want = g_strconcat (sysroot, "/dir/file", NULL);
@@ -310,7 +311,7 @@ test_sysroot_missing (void)
 {
   GdConfig cfg = { .sysroot = "/nonexistent-gdt-sysroot" };
   g_autoptr (GdConnection) conn = gd_connection_new (&cfg, -1);
-  GdRequest req = { .conn = conn, .sysroot_fd = -1 };
+  GdRequest req = { .conn = conn };
   g_autoptr (GError) error = NULL;
   g_assert_cmpint (gd_open (&req, "/x", O_RDONLY, 0, &error), ==, -1);
   g_assert_error (error, GD_ERRNO_ERROR, ENOENT);
