@@ -297,7 +297,9 @@ def test_tar_out_sparse_3gib_bounded_memory():
         g.tar_in(os.path.join(d, "in.tar"), "/s")
         out = os.path.join(d, "out.tar")
         g.tar_out("/s", out)
-        assert os.path.getsize(out) < 10 * MiB  # holes are not sent
+        # GNU tar's format, as the original: holes travel as zeros, memory
+        # stays flat.
+        assert os.path.getsize(out) >= 3 * GiB
         x = os.path.join(d, "x")
         os.mkdir(x)
         subprocess.run(["tar", "-C", x, "-xf", out], check=True)
