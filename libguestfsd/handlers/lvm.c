@@ -128,32 +128,53 @@ check_percent (int percent, GError **error)
 }
 
 /* ------------------------------------------------------------------------
- * Listing.
+ * Listing.  The listings are ungated: without LVM (no lvm program or no
+ * device-mapper, as on a host without dm) there is simply nothing to list,
+ * which is what tools such as virt-filesystems and virt-inspector expect.
+ * On a host only our drives' objects are listed, never the host's own.
  */
+
+static gboolean our_lvm_objects (GdRequest *req, char ***pvs_out, char ***vgs_out, GError **error);
+
+static char **
+empty_list (void)
+{
+  return g_new0 (char *, 1);
+}
 
 gboolean
 gd_do_pvs (GdRequest *req, char ***ret, GError **error)
 {
-  g_autofree char *out = NULL;
-  if (!LVM (req, &out, NULL, error, "pvs", "-o", "pv_name", "--noheadings"))
-    return FALSE;
-  *ret = report_lines (out);
-  return TRUE;
+  if (!gd_group_available (GD_GROUP_LVM2))
+    {
+      *ret = empty_list ();
+      return TRUE;
+    }
+  return our_lvm_objects (req, ret, NULL, error);
 }
 
 gboolean
 gd_do_vgs (GdRequest *req, char ***ret, GError **error)
 {
-  g_autofree char *out = NULL;
-  if (!LVM (req, &out, NULL, error, "vgs", "-o", "vg_name", "--noheadings"))
-    return FALSE;
-  *ret = report_lines (out);
-  return TRUE;
+  if (!gd_group_available (GD_GROUP_LVM2))
+    {
+      *ret = empty_list ();
+      return TRUE;
+    }
+  return our_lvm_objects (req, NULL, ret, error);
 }
 
 gboolean
 gd_do_lvs (GdRequest *req, char ***ret, GError **error)
 {
+  if (!gd_group_available (GD_GROUP_LVM2))
+    {
+      *ret = empty_list ();
+      return TRUE;
+    }
+  g_auto (GStrv) our_vgs = NULL;
+  if (!our_lvm_objects (req, NULL, &our_vgs, error))
+    return FALSE;
   /* Only the volumes a user can see and activate: not thin pools' or
    * RAID's internal volumes, nor those flagged to skip activation. */
   g_autofree char *out = NULL;
@@ -163,7 +184,11 @@ gd_do_lvs (GdRequest *req, char ***ret, GError **error)
   g_auto (GStrv) lines = report_lines (out);
   GPtrArray *res = g_ptr_array_new ();
   for (char **l = lines; *l; l++)
-    g_ptr_array_add (res, g_strconcat ("/dev/", *l, NULL));
+    {
+      g_autofree char *vg = g_strndup (*l, strcspn (*l, "/"));
+      if (g_strv_contains ((const char *const *) our_vgs, vg))
+        g_ptr_array_add (res, g_strconcat ("/dev/", *l, NULL));
+    }
   g_ptr_array_add (res, NULL);
   *ret = (char **) g_ptr_array_free (res, FALSE);
   return TRUE;
@@ -289,6 +314,8 @@ next_percent (Fields *p)
 gboolean
 gd_do_pvs_full (GdRequest *req, gd_lvm_pv_list *ret, GError **error)
 {
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE; /* an empty list */
   guint n = 0;
   g_auto (GStrv) rows = full_report (req, "pvs", PV_COLUMNS, 14, error, &n);
   if (rows == NULL)
@@ -328,6 +355,8 @@ gd_do_pvs_full (GdRequest *req, gd_lvm_pv_list *ret, GError **error)
 gboolean
 gd_do_vgs_full (GdRequest *req, gd_lvm_vg_list *ret, GError **error)
 {
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE; /* an empty list */
   guint n = 0;
   g_auto (GStrv) rows = full_report (req, "vgs", VG_COLUMNS, 19, error, &n);
   if (rows == NULL)
@@ -370,6 +399,8 @@ gd_do_vgs_full (GdRequest *req, gd_lvm_vg_list *ret, GError **error)
 gboolean
 gd_do_lvs_full (GdRequest *req, gd_lvm_lv_list *ret, GError **error)
 {
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE; /* an empty list */
   guint n = 0;
   g_auto (GStrv) rows = full_report (req, "lvs", LV_COLUMNS, 16, error, &n);
   if (rows == NULL)
@@ -1048,6 +1079,9 @@ reactivate (GdRequest *req)
 gboolean
 gd_do_lvm_set_filter (GdRequest *req, GdDevice *const *devices, GError **error)
 {
+  /* Without LVM nothing is seen through a filter: nothing to set. */
+  if (!gd_group_available (GD_GROUP_LVM2))
+    return TRUE;
   GdConnection *conn = gd_request_connection (req);
   SavedConf *saved = gd_conn_get_data (conn, FILTER_KEY);
   if (saved == NULL)
