@@ -7,6 +7,16 @@ build=${BUILD_DIR:-build}
 [ -d "$build" ] || meson setup "$build" -Dwerror=true
 ninja -C "$build"
 status=0
-meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
-/usr/bin/python3 tests/summarize.py "$build/meson-logs/testlog.json"
+meson test -C "$build" --print-errorlogs --num-processes 2 --no-suite appliance "$@" || status=$?
+cp "$build/meson-logs/testlog.json" "$build/meson-logs/testlog-main.json"
+logs="$build/meson-logs/testlog-main.json"
+# The appliance smoke test boots the real libguestfs appliance with our
+# daemon (TCG here: a few minutes); the rest of the appliance suite and
+# its conformance run are documented in tools/README-appliance.md.
+if [ "${SKIP_APPLIANCE_SMOKE:-}" != 1 ] && [ $# -eq 0 ]; then
+  GDTEST_APPLIANCE=1 meson test -C "$build" --print-errorlogs appliance/smoke.py || status=$?
+  logs="$logs $build/meson-logs/testlog.json"
+fi
+# shellcheck disable=SC2086
+/usr/bin/python3 tests/summarize.py $logs
 exit $status
