@@ -1393,7 +1393,9 @@ def test_python_user_cancel():
     # "operation cancelled", the handle stays usable.
     import threading
     with gdtest.tmpdir() as d:
-        img = new_fs_image(d, size="1200M", script="fallocate64 /big %d\n" % (1024 * MiB))
+        # Room for /big and a whole second GiB: the upload must be stopped by
+        # the cancel, never by a full filesystem.
+        img = new_fs_image(d, size="2400M", script="fallocate64 /big %d\n" % (1024 * MiB))
         src = sparse_disk(os.path.join(d, "src"), 1024 * MiB)
         dst = os.path.join(d, "dst")
         g = guestfs.GuestFS(python_return_dict=True)
