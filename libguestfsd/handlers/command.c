@@ -11,6 +11,13 @@
  * /dev is a symlink to somewhere odd can only redirect it inside itself;
  * the clone's fd then names exactly that mount for the unmount.
  *
+ * That is appliance mode, where the virtual machine is the sandbox.  In
+ * host mode the program runs in a sandbox of its own instead (sandbox.c):
+ * new namespaces with the guest's tree as the root and a /dev, /proc and
+ * /sys of its own, few capabilities and a seccomp filter, so that a
+ * hostile guest program running as root cannot reach the host.  Nothing
+ * is then bound in the daemon's namespace.
+ *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -31,6 +38,7 @@
 #include "confine.h"
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "sandbox.h"
 
 #define SELINUX_MAGIC 0xf97cff8c
 
@@ -190,7 +198,7 @@ run_chrooted (GdRequest *req, const char *const *argv, char **out, char **err, i
   if (gd_conn_verbose (conn))
     {
       g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
-      gd_log (conn, "run in the guest: %s", cmd);
+      gd_log (conn, "run in the guest%s: %s", gd_conn_host_mode (conn) ? " (sandboxed)" : "", cmd);
     }
   int o[2], e[2];
   if (!gdc_pipe (o, error))
@@ -204,7 +212,31 @@ run_chrooted (GdRequest *req, const char *const *argv, char **out, char **err, i
   int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   const char *sysroot = gd_conn_sysroot (conn);
   mode_t mask = gd_conn_umask (conn);
-  pid_t pid = fork ();
+  gboolean sandboxed = gd_conn_host_mode (conn);
+  GdSandbox sb = { .pid = -1, .report = -1 };
+  pid_t pid;
+  if (sandboxed)
+    {
+      if (null < 0)
+        {
+          gd_perror (error, "/dev/null");
+          close (o[0]);
+          close (o[1]);
+          close (e[0]);
+          close (e[1]);
+          return FALSE;
+        }
+      GError *serr = NULL;
+      if (gd_sandbox_spawn (req, argv, null, o[1], e[1], &sb, &serr))
+        pid = sb.pid;
+      else
+        {
+          pid = -1;
+          g_propagate_error (error, serr);
+        }
+    }
+  else
+    pid = fork ();
   if (pid == 0)
     {
       /* Only async-signal-safe calls until exec. */
@@ -231,7 +263,8 @@ run_chrooted (GdRequest *req, const char *const *argv, char **out, char **err, i
       close (o[0]);
       close (e[0]);
       errno = saved;
-      gd_perror (error, "fork");
+      if (!sandboxed)
+        gd_perror (error, "fork");
       return FALSE;
     }
   g_autoptr (GString) obuf = g_string_new (NULL);
@@ -274,10 +307,16 @@ run_chrooted (GdRequest *req, const char *const *argv, char **out, char **err, i
     if (fds[i] >= 0)
       close (fds[i]);
   if (too_big)
-    kill (pid, SIGKILL);
-  int st;
-  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
-    ;
+    kill (pid, SIGKILL); /* in the sandbox: its init, and so everything */
+  int st = 0;
+  if (sandboxed)
+    {
+      if (!gd_sandbox_wait (&sb, &st, too_big ? NULL : error) && !too_big)
+        return FALSE;
+    }
+  else
+    while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+      ;
   if (too_big)
     {
       gd_error_errno (error, E2BIG, "%s: the output is larger than the protocol allows", argv[0]);
@@ -305,7 +344,9 @@ run_in_guest (GdRequest *req, const char *const *argv, char **ret, GError **erro
       gd_error_errno (error, EINVAL, "passed an empty list");
       return FALSE;
     }
-  GPtrArray *binds = bind_all (req);
+  /* The sandbox of host mode mounts its own, in its own namespace. */
+  gboolean host = gd_conn_host_mode (gd_request_connection (req));
+  GPtrArray *binds = host ? NULL : bind_all (req);
   Resolv rs = { .etc = -1 };
   if (gd_conn_network (gd_request_connection (req)))
     resolv_replace (req, &rs);
@@ -316,7 +357,8 @@ run_in_guest (GdRequest *req, const char *const *argv, char **ret, GError **erro
   gboolean ok = run_chrooted (req, argv, &out, &err, &status, error);
 
   resolv_restore (req, &rs);
-  unbind_all (req, binds);
+  if (binds)
+    unbind_all (req, binds);
   if (!ok)
     return FALSE;
   if (status != 0)

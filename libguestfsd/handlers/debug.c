@@ -26,6 +26,14 @@
  * setting.  The same goes for internal_rhbz914931's crash: elsewhere it
  * ends the connection instead.
  *
+ * In host mode the daemon runs as root on the host, where a way to run
+ * anything on the daemon's side is a way out of the guest for whoever
+ * holds the connection.  There the subcommands that act on the daemon's
+ * side (sh, ldd, setenv: the environment of every helper program, so
+ * LD_PRELOAD or PATH) and debug_upload refuse with EPERM, unless
+ * GUESTFSD_ALLOW_DEBUG_SH=1 was in the environment when the daemon (the
+ * library) started: read once, at load time, so no request can set it.
+ *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -49,6 +57,29 @@
 #include "gd-private.h"
 
 extern char **environ;
+
+#define ALLOW_ENV "GUESTFSD_ALLOW_DEBUG_SH"
+
+static gboolean allow_daemon_side;
+
+static void __attribute__ ((constructor)) read_allow_env (void)
+{
+  const char *v = getenv (ALLOW_ENV);
+  allow_daemon_side = v && strcmp (v, "1") == 0;
+}
+
+/* Whether what acts on the daemon's side may run (see the top). */
+static gboolean
+daemon_side_allowed (GdRequest *req, const char *what, GError **error)
+{
+  if (allow_daemon_side || !gd_conn_host_mode (gd_request_connection (req)))
+    return TRUE;
+  gd_error_errno (error, EPERM,
+                  "%s acts on the daemon's side, which is this host: refused in host mode "
+                  "(start the daemon with " ALLOW_ENV "=1 in its environment to allow it)",
+                  what);
+  return FALSE;
+}
 
 /* The appliance's own daemon, where crashing or changing kernel settings
  * affects nothing but the appliance. */
@@ -183,7 +214,7 @@ debug_fds (GdRequest *req, char *const *argv, char **ret, GError **error)
 static gboolean
 debug_ldd (GdRequest *req, char *const *argv, char **ret, GError **error)
 {
-  if (!need_args (argv, 1, 1, "ldd FILE", error))
+  if (!need_args (argv, 1, 1, "ldd FILE", error) || !daemon_side_allowed (req, "debug ldd", error))
     return FALSE;
   const char *cmd[] = { "ldd", "-r", argv[0], NULL };
   GdRunOpts opts = {
@@ -383,7 +414,8 @@ static gboolean
 debug_setenv (GdRequest *req, char *const *argv, char **ret, GError **error)
 {
   (void) req;
-  if (!need_args (argv, 2, 2, "setenv NAME VALUE", error))
+  if (!need_args (argv, 2, 2, "setenv NAME VALUE", error) ||
+      !daemon_side_allowed (req, "debug setenv", error))
     return FALSE;
   if (*argv[0] == '\0' || strchr (argv[0], '='))
     {
@@ -398,7 +430,8 @@ debug_setenv (GdRequest *req, char *const *argv, char **ret, GError **error)
 static gboolean
 debug_sh (GdRequest *req, char *const *argv, char **ret, GError **error)
 {
-  if (!need_args (argv, 1, G_MAXUINT, "sh COMMAND...", error))
+  if (!need_args (argv, 1, G_MAXUINT, "sh COMMAND...", error) ||
+      !daemon_side_allowed (req, "debug sh", error))
     return FALSE;
   g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
   g_autofree char *root =
@@ -503,6 +536,8 @@ upload_to (GdRequest *req, const char *filename, int mode, GError **error)
 gboolean
 gd_do_debug_upload (GdRequest *req, const char *tmpname, int mode, GError **error)
 {
+  if (!daemon_side_allowed (req, "debug_upload", error))
+    return FALSE;
   return upload_to (req, tmpname, mode, error);
 }
 

@@ -204,6 +204,17 @@ def test_inotify():
 
 @test
 def test_debug():
+    # sh, setenv and debug_upload act on the daemon's side: host mode
+    # refuses them unless the daemon starts with this (test-sandbox.py
+    # checks the refusal).
+    os.environ["GUESTFSD_ALLOW_DEBUG_SH"] = "1"
+    try:
+        debug_daemon_side()
+    finally:
+        del os.environ["GUESTFSD_ALLOW_DEBUG_SH"]
+
+
+def debug_daemon_side():
     with gdtest.tmpdir() as d, gdtest.handle(disks=[64]) as g:
         gdtest.mkfs_mount(g)
         Tree().dir("etc").file("etc/passwd", "guest\n").symlink("link", "/etc").put(g)
