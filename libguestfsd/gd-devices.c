@@ -732,3 +732,14 @@ gd_device_table_partitions (GdDeviceTable *table)
     }
   return out;
 }
+
+void
+gd_udev_settle (void)
+{
+  if (!gd_prog_exists ("udevadm"))
+    return;
+  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+  g_spawn_sync ("/", (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, NULL, NULL);
+}

@@ -254,6 +254,10 @@ GdDevice *gd_device_lookup (GdConnection *conn, const char *name, GError **error
  * table on the disk.  Every handler that changes a partition table calls
  * it before returning. */
 gboolean gd_partitions_sync (const char *node, GError **error);
+/* Waits (at most 30 s) for udev to make or remove the nodes and links of
+ * devices just changed (/dev/VG/LV, /dev/mapper/NAME, /dev/md/NAME).
+ * Does nothing without udevadm. */
+void gd_udev_settle (void);
 
 /* ------------------------------------------------------------------------
  * Helper programs.

@@ -321,24 +321,13 @@ ldmtool_json (GdRequest *req, const char *const *argv, GError **error)
   return json_parse (out, error);
 }
 
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
-
 gboolean
 gd_do_ldmtool_create_all (GdRequest *req, GError **error)
 {
   const char *argv[] = { "ldmtool", "create", "all", NULL };
   if (!ldmtool (req, argv, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -348,7 +337,7 @@ gd_do_ldmtool_remove_all (GdRequest *req, GError **error)
   const char *argv[] = { "ldmtool", "remove", "all", NULL };
   if (!ldmtool (req, argv, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 

@@ -19,17 +19,6 @@
 #include "gd-actions.h"
 #include "gd-private.h"
 
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
-
 /* Runs cryptsetup with secret (may be NULL) on its stdin. */
 static gboolean
 cryptsetup (GdRequest *req, const char *const *argv, const char *secret, size_t secret_len,
@@ -114,7 +103,7 @@ open_device (GdRequest *req, const GdDevice *device, const char *key, const char
   argv[n] = NULL;
   if (!cryptsetup (req, argv, key, strlen (key), NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -195,7 +184,7 @@ gd_do_cryptsetup_close (GdRequest *req, const GdDevice *device, GError **error)
   const char *argv[] = { "cryptsetup", "close", name, NULL };
   if (!cryptsetup (req, argv, NULL, 0, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -225,7 +214,7 @@ format (GdRequest *req, const GdDevice *device, const char *key, int keyslot, co
     }
   if (!cryptsetup (req, argv, key, strlen (key), NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 

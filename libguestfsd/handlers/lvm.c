@@ -77,18 +77,6 @@ lvm_runv (GdRequest *req, const char *const *args, char **out, const char *prefi
 #define LVM(req, out, prefix, error, ...)                                                          \
   lvm_runv ((req), (const char *const[]){ __VA_ARGS__, NULL }, (out), (prefix), (error))
 
-/* udev makes the /dev/VG/LV links: wait for it after changing devices. */
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
-
 /* The non-empty lines of lvm's report output, stripped. */
 static char **
 report_lines (const char *out)
@@ -446,7 +434,7 @@ gd_do_pvcreate (GdRequest *req, const GdDevice *device, GError **error)
 {
   if (!LVM (req, NULL, NULL, error, "pvcreate", "--force", "--yes", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -461,7 +449,7 @@ gd_do_vgcreate (GdRequest *req, const char *volgroup, GdDevice *const *physvols,
   g_ptr_array_add (args, NULL);
   if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -472,7 +460,7 @@ lvcreate (GdRequest *req, const char *logvol, const char *volgroup, const char *
   /* --yes: wipe old signatures found in the new volume without asking. */
   if (!LVM (req, NULL, NULL, error, "lvcreate", "--yes", sizeopt, size, "-n", logvol, volgroup))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -518,7 +506,7 @@ gd_do_lvremove (GdRequest *req, const GdDevice *device, GError **error)
    * every volume in it goes. */
   if (!LVM (req, NULL, NULL, error, "lvremove", "--force", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -527,7 +515,7 @@ gd_do_vgremove (GdRequest *req, const char *vgname, GError **error)
 {
   if (!LVM (req, NULL, NULL, error, "vgremove", "--force", vgname))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -537,7 +525,7 @@ gd_do_pvremove (GdRequest *req, const GdDevice *device, GError **error)
   /* -ff: also when the physical volume's label is damaged. */
   if (!LVM (req, NULL, device->guest, error, "pvremove", "-ff", "--yes", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -563,7 +551,7 @@ gd_do_lvrename (GdRequest *req, const char *logvol, const char *newlogvol, GErro
   g_autofree char *prefix = g_strdup_printf ("%s -> %s", logvol, newlogvol);
   if (!LVM (req, NULL, prefix, error, "lvrename", logvol, newlogvol))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -575,7 +563,7 @@ gd_do_vgrename (GdRequest *req, const char *volgroup, const char *newvolgroup, G
   g_autofree char *prefix = g_strdup_printf ("%s -> %s", volgroup, newvolgroup);
   if (!LVM (req, NULL, prefix, error, "vgrename", volgroup, newvolgroup))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -590,7 +578,7 @@ vgchange (GdRequest *req, gboolean activate, char *const *volgroups, GError **er
     g_ptr_array_add (args, *v);
   g_ptr_array_add (args, NULL);
   gboolean ok = lvm_runv (req, (const char *const *) args->pdata, NULL, "vgchange", error);
-  udev_settle ();
+  gd_udev_settle ();
   return ok;
 }
 
@@ -769,7 +757,7 @@ gd_do_lvm_remove_all (GdRequest *req, GError **error)
       if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
         return FALSE;
     }
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -1073,7 +1061,7 @@ reactivate (GdRequest *req)
   g_autoptr (GError) ignored = NULL;
   if (!LVM (req, NULL, "vgchange -ay", &ignored, "vgchange", "-a", "y"))
     gd_log (gd_request_connection (req), "%s", ignored->message);
-  udev_settle ();
+  gd_udev_settle ();
 }
 
 gboolean

@@ -19,17 +19,6 @@
 #include "gd-actions.h"
 #include "gd-private.h"
 
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
-
 /* Runs mdadm; on failure the message is "<prefix>: <mdadm's stderr>". */
 static gboolean
 mdadm (GdRequest *req, const char *const *argv, char **out, const char *prefix, GError **error)
@@ -160,7 +149,7 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
   g_ptr_array_add (argv, NULL);
   if (!mdadm (req, (const char *const *) argv->pdata, NULL, name, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -315,7 +304,7 @@ gd_do_md_stop (GdRequest *req, const GdDevice *md, GError **error)
   const char *argv[] = { "mdadm", "--stop", md->node, NULL };
   if (!mdadm (req, argv, NULL, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
