@@ -359,6 +359,36 @@ out:
 }
 
 gboolean
+gd_run_verbatim (GdRequest *req, const GdRunOpts *opts, const char *prefix, const char *what,
+                 char **out, GError **error)
+{
+  GdRunOpts o = *opts;
+  o.flags |= GD_RUN_ANY_STATUS;
+  g_autofree char *sout = NULL, *serr = NULL;
+  int status = 0;
+  if (!gd_run_full (req, &o, &sout, &serr, &status, error))
+    return FALSE;
+  if (status != 0)
+    {
+      g_autofree char *msg = g_strdup (*serr ? serr : sout);
+      g_strstrip (msg);
+      if (*msg == '\0')
+        {
+          g_free (msg);
+          msg = g_strdup_printf ("%s exited with status %d", what ? what : o.argv[0], status);
+        }
+      if (prefix)
+        gd_error (error, "%s: %s", prefix, msg);
+      else
+        gd_error (error, "%s", msg);
+      return FALSE;
+    }
+  if (out)
+    *out = g_steal_pointer (&sout);
+  return TRUE;
+}
+
+gboolean
 gd_runv (GdRequest *req, const char *const *argv, GdRunFlags flags, char **out, GError **error)
 {
   GdRunOpts opts = { .argv = argv, .flags = flags, .stdin_fd = -1, .stdout_fd = -1 };

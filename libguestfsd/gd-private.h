@@ -301,6 +301,13 @@ gboolean gd_runv (GdRequest *req, const char *const *argv, GdRunFlags flags, cha
 gboolean gd_run (GdRequest *req, char **out, GError **error, const char *prog,
                  ...) G_GNUC_NULL_TERMINATED;
 gboolean gd_prog_exists (const char *prog);
+/* gd_run_full (GD_RUN_ANY_STATUS is added) for programs whose own message
+ * is the whole error (lvm, mdadm, ldmtool): on a non-zero exit the message
+ * is their stderr (or stdout), stripped and used as it is, after
+ * "PREFIX: " when prefix is not NULL; when they said nothing, "WHAT
+ * exited with status N" (what NULL: argv[0]). */
+gboolean gd_run_verbatim (GdRequest *req, const GdRunOpts *opts, const char *prefix,
+                          const char *what, char **out, GError **error);
 
 /* Run func in a forked child that has chrooted into the sysroot (so it can
  * only see the guest), with stdin and stdout on the given fds (-1 keeps

@@ -44,34 +44,12 @@ lvm_runv (GdRequest *req, const char *const *args, char **out, const char *prefi
   g_ptr_array_add (argv, NULL);
   GdRunOpts opts = {
     .argv = (const char *const *) argv->pdata,
-    .flags = GD_RUN_ANY_STATUS,
     .stdin_fd = -1,
     .stdout_fd = -1,
     .env = lvm_env,
   };
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-  if (!gd_run_full (req, &opts, &o, &e, &status, error))
-    return FALSE;
-  if (status != 0)
-    {
-      const char *why = *e ? e : o;
-      g_autofree char *msg = g_strdup (why);
-      g_strstrip (msg);
-      if (*msg == '\0')
-        {
-          g_free (msg);
-          msg = g_strdup_printf ("lvm %s exited with status %d", args[0], status);
-        }
-      if (prefix)
-        gd_error (error, "%s: %s", prefix, msg);
-      else
-        gd_error (error, "%s", msg);
-      return FALSE;
-    }
-  if (out)
-    *out = g_steal_pointer (&o);
-  return TRUE;
+  g_autofree char *what = g_strconcat ("lvm ", args[0], NULL);
+  return gd_run_verbatim (req, &opts, prefix, what, out, error);
 }
 
 #define LVM(req, out, prefix, error, ...)                                                          \

@@ -23,34 +23,8 @@
 static gboolean
 mdadm (GdRequest *req, const char *const *argv, char **out, const char *prefix, GError **error)
 {
-  GdRunOpts opts = {
-    .argv = argv,
-    .flags = GD_RUN_ANY_STATUS,
-    .stdin_fd = -1,
-    .stdout_fd = -1,
-  };
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-  if (!gd_run_full (req, &opts, &o, &e, &status, error))
-    return FALSE;
-  if (status != 0)
-    {
-      g_autofree char *msg = g_strdup (*e ? e : o);
-      g_strstrip (msg);
-      if (*msg == '\0')
-        {
-          g_free (msg);
-          msg = g_strdup_printf ("mdadm exited with status %d", status);
-        }
-      if (prefix)
-        gd_error (error, "%s: %s", prefix, msg);
-      else
-        gd_error (error, "%s", msg);
-      return FALSE;
-    }
-  if (out)
-    *out = g_steal_pointer (&o);
-  return TRUE;
+  GdRunOpts opts = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1 };
+  return gd_run_verbatim (req, &opts, prefix, NULL, out, error);
 }
 
 static const char *const levels[] = {
