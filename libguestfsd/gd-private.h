@@ -355,6 +355,12 @@ gboolean gd_umount_all (GdConnection *conn, GError **error);
 
 gboolean gd_group_available (GdGroup group);
 GdGroup gd_group_lookup (const char *name);
+/* Whether the running kernel lists filesystem type fs in /proc/filesystems
+ * (FALSE when that cannot be read). */
+gboolean gd_kernel_has_filesystem (const char *fs);
+/* The same, or a module for it loads (modprobe): the appliance's kernel
+ * has some filesystems (btrfs ...) as modules nothing has loaded yet. */
+gboolean gd_kernel_can_mount (const char *fs);
 
 /* ------------------------------------------------------------------------
  * Support for the generated stubs.

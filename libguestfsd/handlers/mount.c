@@ -232,23 +232,6 @@ static const FuseDriver fuse_drivers[] = {
   { "exfat", "mount.exfat-fuse", TRUE },
 };
 
-static gboolean
-kernel_has_filesystem (const char *fstype)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents ("/proc/filesystems", &text, NULL, NULL))
-    return TRUE; /* cannot tell: let mount(8) try */
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (char **l = lines; *l; l++)
-    {
-      const char *name = strrchr (*l, '\t');
-      name = name ? name + 1 : *l;
-      if (strcmp (name, fstype) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* The filesystem type on node as libblkid sees it, or NULL. */
 static char *
 probe_fstype (const char *node)
@@ -269,7 +252,9 @@ probe_fstype (const char *node)
 static const FuseDriver *
 fuse_driver_for (const char *fstype)
 {
-  if (fstype == NULL || kernel_has_filesystem (fstype))
+  /* When /proc/filesystems cannot tell, mount(8) tries the kernel. */
+  if (fstype == NULL || gd_kernel_has_filesystem (fstype) ||
+      access ("/proc/filesystems", R_OK) != 0)
     return NULL;
   for (guint i = 0; i < G_N_ELEMENTS (fuse_drivers); i++)
     if (strcmp (fuse_drivers[i].fstype, fstype) == 0)
