@@ -344,8 +344,14 @@ typedef struct
   char *options;
 } GdMountEntry;
 
+/* Every mount of this mount namespace, in /proc/self/mountinfo's order
+ * (parents first); target is the host path here. */
+GPtrArray *gd_mountinfo_read (GError **error);
 /* Filesystems mounted at or under the sysroot, shortest path first. */
 GPtrArray *gd_mounts_list (GdConnection *conn, GError **error);
+/* Undoes the \ooo escapes of blanks and backslashes in the kernel's
+ * /proc/self/mountinfo and /proc/swaps. */
+char *gd_unescape_octal (const char *s);
 /* Unmounts everything under the sysroot, deepest first. */
 gboolean gd_umount_all (GdConnection *conn, GError **error);
 

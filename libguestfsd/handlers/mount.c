@@ -58,46 +58,18 @@ resolve_mountpoint (GdRequest *req, const char *mountpoint, GError **error)
   return host;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *
-unescape_mountinfo (const char *s)
-{
-  GString *out = g_string_sized_new (strlen (s));
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-          s[3] <= '7')
-        {
-          g_string_append_c (out, (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0')));
-          s += 3;
-        }
-      else
-        g_string_append_c (out, *s);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* Mount ids of the mounts whose mount point is the host path target
  * (all of them, in mountinfo order, when target is NULL). */
 static GArray *
 mount_ids_at (const char *target)
 {
   GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents ("/proc/self/mountinfo", &text, NULL, NULL))
-    return ids;
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (char **l = lines; *l; l++)
+  g_autoptr (GPtrArray) mounts = gd_mountinfo_read (NULL);
+  for (guint i = 0; mounts && i < mounts->len; i++)
     {
-      g_auto (GStrv) f = g_strsplit (*l, " ", 6);
-      if (g_strv_length (f) < 5)
-        continue;
-      g_autofree char *mp = unescape_mountinfo (f[4]);
-      if (target == NULL || strcmp (mp, target) == 0)
-        {
-          guint id = (guint) g_ascii_strtoull (f[0], NULL, 10);
-          g_array_append_val (ids, id);
-        }
+      GdMountEntry *e = g_ptr_array_index (mounts, i);
+      if (target == NULL || strcmp (e->target, target) == 0)
+        g_array_append_val (ids, e->mnt_id);
     }
   return ids;
 }
