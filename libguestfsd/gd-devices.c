@@ -104,6 +104,15 @@ sysfs_path_of_rdev (dev_t rdev)
   return realpath (link, NULL);
 }
 
+char *
+gd_device_sysfs_dir (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return NULL;
+  return sysfs_path_of_rdev (st.st_rdev);
+}
+
 static gboolean
 partsep_needed (const char *sysname)
 {

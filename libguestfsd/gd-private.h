@@ -235,6 +235,12 @@ char *gd_map_device_names (GdConnection *conn, const char *text);
 /* The guest name for a host node (/dev/loop3p1 -> /dev/sda1); a copy of
  * node when it is not one of ours. */
 char *gd_device_guest_name (GdConnection *conn, const char *node);
+/* The node of partition partnum of a disk: /dev/sda1, but /dev/loop3p1
+ * and /dev/nvme0n1p1 when the disk's name ends in a digit. */
+char *gd_device_partition_node (const char *disk_node, guint partnum);
+/* The canonical sysfs directory (/sys/devices/...) of a block device
+ * node, or NULL. */
+char *gd_device_sysfs_dir (const char *node);
 /* The name the original gives a device-mapper node (/dev/dm-3,
  * /dev/mapper/VG-LV): /dev/VG/LV for a logical volume, else
  * /dev/mapper/NAME; NULL if node is not a device-mapper device. */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
@@ -131,12 +130,7 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
 static char *
 md_kernel_name (const char *node)
 {
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return NULL;
-  g_autofree char *link =
-      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
-  g_autofree char *target = realpath (link, NULL);
+  g_autofree char *target = gd_device_sysfs_dir (node);
   if (target == NULL)
     return NULL;
   g_autofree char *md = g_build_filename (target, "md", NULL);

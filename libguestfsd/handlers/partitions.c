@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gd-actions.h"
@@ -42,21 +41,10 @@
  * Shared helpers (partitions.h).
  */
 
-char *
-gd_parts_sysfs_dir (const char *node)
-{
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return NULL;
-  g_autofree char *link =
-      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
-  return realpath (link, NULL);
-}
-
 gboolean
 gd_parts_is_partition_or_dm (const char *node)
 {
-  g_autofree char *dir = gd_parts_sysfs_dir (node);
+  g_autofree char *dir = gd_device_sysfs_dir (node);
   if (dir == NULL)
     return FALSE;
   g_autofree char *part = g_build_filename (dir, "partition", NULL);
@@ -84,14 +72,6 @@ gd_parts_check_writable (const GdDevice *dev, GError **error)
   return TRUE;
 }
 
-char *
-gd_parts_partition_node (const char *disk_node, guint partnum)
-{
-  size_t n = strlen (disk_node);
-  gboolean sep = n > 0 && g_ascii_isdigit (disk_node[n - 1]);
-  return g_strdup_printf ("%s%s%u", disk_node, sep ? "p" : "", partnum);
-}
-
 gboolean
 gd_parts_node_busy (const char *node)
 {
@@ -109,7 +89,7 @@ static GPtrArray *
 kernel_partition_nodes (const char *disk_node)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *dir = gd_parts_sysfs_dir (disk_node);
+  g_autofree char *dir = gd_device_sysfs_dir (disk_node);
   if (dir == NULL)
     return out;
   g_autofree char *sysname = g_path_get_basename (dir);
@@ -421,7 +401,7 @@ check_partition_idle (GdRequest *req, const GdDevice *dev, int partnum, GError *
 {
   if (gd_parts_is_partition_or_dm (dev->node))
     return TRUE;
-  g_autofree char *node = gd_parts_partition_node (dev->node, (guint) partnum);
+  g_autofree char *node = gd_device_partition_node (dev->node, (guint) partnum);
   if (!gd_parts_node_busy (node))
     return TRUE;
   g_autofree char *guest = gd_device_guest_name (gd_request_connection (req), node);
