@@ -241,6 +241,9 @@ char *gd_device_partition_node (const char *disk_node, guint partnum);
 /* The canonical sysfs directory (/sys/devices/...) of a block device
  * node, or NULL. */
 char *gd_device_sysfs_dir (const char *node);
+/* The device-mapper name and UUID of node (each may be NULL; the UUID is
+ * "" when it has none), or FALSE if node is not a device-mapper device. */
+gboolean gd_device_dm_info (const char *node, char **name, char **uuid);
 /* The name the original gives a device-mapper node (/dev/dm-3,
  * /dev/mapper/VG-LV): /dev/VG/LV for a logical volume, else
  * /dev/mapper/NAME; NULL if node is not a device-mapper device. */

@@ -12,7 +12,6 @@
 
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <blkid.h>
 
@@ -157,18 +156,9 @@ gd_do_cryptsetup_open (GdRequest *req, const GdDevice *device, const char *key, 
 static char *
 crypt_mapping_name (const GdDevice *device, GError **error)
 {
-  struct stat st;
-  if (stat (device->node, &st) == 0 && S_ISBLK (st.st_mode))
-    {
-      g_autofree char *dir =
-          g_strdup_printf ("/sys/dev/block/%u:%u/dm", major (st.st_rdev), minor (st.st_rdev));
-      g_autofree char *name_file = g_build_filename (dir, "name", NULL);
-      g_autofree char *uuid_file = g_build_filename (dir, "uuid", NULL);
-      g_autofree char *name = NULL, *uuid = NULL;
-      if (g_file_get_contents (name_file, &name, NULL, NULL) &&
-          g_file_get_contents (uuid_file, &uuid, NULL, NULL) && g_str_has_prefix (uuid, "CRYPT-"))
-        return g_strdup (g_strchomp (name));
-    }
+  g_autofree char *name = NULL, *uuid = NULL;
+  if (gd_device_dm_info (device->node, &name, &uuid) && g_str_has_prefix (uuid, "CRYPT-"))
+    return g_steal_pointer (&name);
   gd_error_errno (error, EINVAL,
                   "%s: you must call this on the /dev/mapper device created by cryptsetup-open",
                   device->guest);

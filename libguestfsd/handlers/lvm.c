@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gd-actions.h"
@@ -845,13 +844,8 @@ gd_do_vgmeta (GdRequest *req, const char *vgname, char **ret, size_t *ret_size, 
 static gboolean
 is_lvm_dm_node (const char *node)
 {
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return FALSE;
-  g_autofree char *file =
-      g_strdup_printf ("/sys/dev/block/%u:%u/dm/uuid", major (st.st_rdev), minor (st.st_rdev));
   g_autofree char *uuid = NULL;
-  return g_file_get_contents (file, &uuid, NULL, NULL) && g_str_has_prefix (uuid, "LVM-");
+  return gd_device_dm_info (node, NULL, &uuid) && g_str_has_prefix (uuid, "LVM-");
 }
 
 /* /dev/VG/LV for any name of a logical volume (/dev/VG/LV,
