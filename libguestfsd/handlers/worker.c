@@ -157,6 +157,13 @@ gd_wmsg_error (int errnum, const char *fmt, ...)
   return m;
 }
 
+GdWmsg *
+gd_wmsg_errno (const char *what)
+{
+  int e = errno;
+  return gd_wmsg_error (e, "%s: %s", what, g_strerror (e));
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 static gboolean
@@ -252,6 +259,29 @@ gd_worker_child_send (GdWorkerChild *wc, GdWmsg *reply)
   gboolean ok = send_msg (wc->fd, reply);
   gd_wmsg_free (reply);
   return ok;
+}
+
+int
+gd_worker_child_fail (GdWorkerChild *wc, GdWmsg *reply)
+{
+  gd_worker_child_send (wc, reply);
+  return 1;
+}
+
+int
+gd_worker_child_serve (GdWorkerChild *wc, GdWorkerServe serve, gpointer data)
+{
+  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
+    return 1;
+  GdWmsg *req;
+  while ((req = gd_worker_child_recv (wc)) != NULL)
+    {
+      GdWmsg *reply = serve (wc, req, data);
+      gd_wmsg_free (req);
+      if (!gd_worker_child_send (wc, reply))
+        break;
+    }
+  return 0;
 }
 
 static void G_GNUC_NORETURN
