@@ -276,6 +276,7 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
   close_if (&err_w);
 
   size_t in_off = 0;
+  gboolean too_big = FALSE;
   if (out_r >= 0)
     set_nonblock (out_r);
   if (err_r >= 0)
@@ -305,7 +306,15 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       if (r <= 0)
         continue;
       if (i_out >= 0 && pfd[i_out].revents)
-        drain_fd (&out_r, obuf);
+        {
+          drain_fd (&out_r, obuf);
+          if (opts->max_out > 0 && obuf->len > opts->max_out)
+            {
+              too_big = TRUE;
+              kill (pid, SIGKILL);
+              break;
+            }
+        }
       if (i_err >= 0 && pfd[i_err].revents)
         drain_fd (&err_r, ebuf);
       if (i_in >= 0 && pfd[i_in].revents)
@@ -320,6 +329,12 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
   int status = wait_for (pid);
   if (exit_status)
     *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  if (too_big)
+    {
+      gd_error_errno (error, E2BIG, "%s: the result is larger than the protocol allows (%zu bytes)",
+                      prog, opts->max_out);
+      goto out;
+    }
 
   if (status != 0 && !((opts->flags & GD_RUN_ANY_STATUS) && WIFEXITED (status)))
     {

@@ -298,6 +298,9 @@ typedef struct
    * is fine), so a host program can work on "." inside the guest; 0 or
    * -1 means "/" (or the guest's / with GD_RUN_CHROOT). */
   int cwd_fd;
+  /* gd_run_full: most bytes of stdout captured (0: no limit); a program
+   * that prints more is killed and the error is E2BIG. */
+  size_t max_out;
 } GdRunOpts;
 
 /* Runs argv (looked up in the daemon's PATH).  With out/err non-NULL the

@@ -30,10 +30,13 @@ static gboolean
 run_file (GdRequest *req, const char *flags, int fd, char **ret, GError **error)
 {
   const char *argv[] = { "file", flags, "-", NULL };
+  GdRunOpts opts = {
+    .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = fd, .stdout_fd = -1, .max_out = 65536
+  };
   char *out = NULL;
   g_autofree char *err = NULL;
   int status;
-  if (!gdc_prog_capture (req, argv, fd, 65536, &out, &err, &status, error))
+  if (!gd_run_full (req, &opts, &out, &err, &status, error))
     return FALSE;
   if (status != 0)
     {
@@ -139,11 +142,11 @@ gd_do_zfile (GdRequest *req, const char *meth, const char *path, char **ret, GEr
       return FALSE;
     }
   const char *argv[] = { zcat, NULL };
-  GdcProg prog;
-  gboolean started = gdc_prog_start (req, argv, fd, p[1], &prog, error);
+  GdRunOpts opts = { .argv = argv, .stdin_fd = fd, .stdout_fd = p[1] };
+  GdChild *prog = gd_child_spawn (req, &opts, error);
   close (fd);
   close (p[1]);
-  if (!started)
+  if (prog == NULL)
     {
       close (p[0]);
       return FALSE;
@@ -151,7 +154,7 @@ gd_do_zfile (GdRequest *req, const char *meth, const char *path, char **ret, GEr
   gboolean ok = run_file (req, "-bsL", p[0], ret, error);
   close (p[0]);
   /* file stops reading early; the decompressor's end is no concern. */
-  gdc_prog_abort (&prog);
+  gd_child_wait (prog, TRUE, NULL);
   return ok;
 }
 

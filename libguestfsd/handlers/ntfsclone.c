@@ -37,7 +37,7 @@ gd_do_ntfsclone_out (GdRequest *req, const GdDevice *device, gboolean metadataon
     g_ptr_array_add (argv, "--force");
   g_ptr_array_add (argv, device->node);
   g_ptr_array_add (argv, NULL);
-  return devdata_program_to_fileout (req, (const char *const *) argv->pdata, error);
+  return devdata_program_to_fileout (req, (const char *const *) argv->pdata, -1, error);
 }
 
 gboolean
@@ -68,5 +68,5 @@ gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GErro
     }
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   const char *argv[] = { "ntfscat", "-i", num, dev->node, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  return devdata_program_to_fileout (req, argv, -1, error);
 }

@@ -321,7 +321,7 @@ gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, 
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   /* -r: recover deleted files too. */
   const char *argv[] = { "icat", "-r", dev->node, num, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  return devdata_program_to_fileout (req, argv, -1, error);
 }
 
 gboolean
@@ -348,5 +348,5 @@ gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start,
   g_autofree char *range = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT, start, stop);
   /* -e: every block of the range; -A: only the unallocated ones. */
   const char *argv[] = { "blkls", unallocated ? "-A" : "-e", dev->node, range, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  return devdata_program_to_fileout (req, argv, -1, error);
 }
