@@ -23,6 +23,7 @@
 #include <archive_entry.h>
 
 #include "confine.h"
+#include "filetype.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -175,71 +176,92 @@ get32 (const guint8 *p, gboolean le)
             : get16 (p, FALSE) << 16 | get16 (p + 2, FALSE);
 }
 
+const char *
+gd_elf_arch (const guint8 *h, size_t n)
+{
+  if (n < 20 || memcmp (h, "\177ELF", 4) != 0)
+    return NULL;
+  gboolean is64 = h[4] == 2, le = h[5] == 1;
+  switch (get16 (h + 18, le))
+    {
+    case 2:  /* EM_SPARC */
+    case 18: /* EM_SPARC32PLUS */
+      return "sparc";
+    case 43: /* EM_SPARCV9 */
+      return "sparc64";
+    case 3: /* EM_386 */
+    case 6: /* EM_486 */
+      return "i386";
+    case 62:
+      return "x86_64";
+    case 8: /* EM_MIPS */
+      return is64 ? (le ? "mips64el" : "mips64") : (le ? "mipsel" : "mips");
+    case 20:
+      return "ppc";
+    case 21:
+      return le ? "ppc64le" : "ppc64";
+    case 22:
+      return is64 ? "s390x" : "s390";
+    case 40:
+      return "arm";
+    case 50:
+      return "ia64";
+    case 183:
+      return "aarch64";
+    case 243:
+      return is64 ? "riscv64" : "riscv32";
+    case 258:
+      return "loongarch64";
+    case 0x9026:
+      return "alpha";
+    default:
+      return NULL;
+    }
+}
+
+const char *
+gd_pe_machine_arch (guint16 machine)
+{
+  switch (machine)
+    {
+    case 0x14c:
+      return "i386";
+    case 0x8664:
+      return "x86_64";
+    case 0xaa64:
+      return "aarch64";
+    case 0x1c0:
+    case 0x1c2:
+    case 0x1c4:
+      return "arm";
+    case 0x200:
+      return "ia64";
+    default:
+      return NULL;
+    }
+}
+
 /* The canonical architecture of a binary from its first bytes, or NULL.
  * *why says what kind of file it is when that is all we can say. */
 static const char *
 arch_of (const guint8 *b, size_t n, const char **why)
 {
   *why = NULL;
-  if (n >= 20 && memcmp (b,
-                         "\x7f"
-                         "ELF",
-                         4) == 0)
+  if (n >= 20 && memcmp (b, "\177ELF", 4) == 0)
     {
-      gboolean is64 = b[4] == 2, le = b[5] == 1;
-      switch (get16 (b + 18, le))
-        {
-        case 3: /* EM_386 */
-        case 6: /* EM_486 */
-          return "i386";
-        case 62:
-          return "x86_64";
-        case 183:
-          return "aarch64";
-        case 40:
-          return "arm";
-        case 20:
-          return "ppc";
-        case 21:
-          return le ? "ppc64le" : "ppc64";
-        case 22:
-          return is64 ? "s390x" : "s390";
-        case 243:
-          return is64 ? "riscv64" : "riscv32";
-        case 2:  /* EM_SPARC */
-        case 18: /* EM_SPARC32PLUS */
-          return "sparc";
-        case 43:
-          return "sparc64";
-        case 50:
-          return "ia64";
-        case 8:
-          return is64 ? (le ? "mips64el" : "mips64") : (le ? "mipsel" : "mips");
-        case 258:
-          return "loongarch64";
-        }
-      *why = "ELF binary of an unknown architecture";
-      return NULL;
+      const char *arch = gd_elf_arch (b, n);
+      if (arch == NULL)
+        *why = "ELF binary of an unknown architecture";
+      return arch;
     }
   if (n >= 0x40 && b[0] == 'M' && b[1] == 'Z')
     {
       guint32 pe = get32 (b + 0x3c, TRUE);
-      if (pe < n - 6 && memcmp (b + pe, "PE\0\0", 4) == 0)
-        switch (get16 (b + pe + 4, TRUE))
-          {
-          case 0x14c:
-            return "i386";
-          case 0x8664:
-            return "x86_64";
-          case 0xaa64:
-            return "aarch64";
-          case 0x1c0:
-          case 0x1c2:
-          case 0x1c4:
-            return "arm";
-          case 0x200:
-            return "ia64";
-          }
+      const char *arch = pe < n - 6 && memcmp (b + pe, "PE\0\0", 4) == 0
+                             ? gd_pe_machine_arch (get16 (b + pe + 4, TRUE))
+                             : NULL;
+      if (arch != NULL)
+        return arch;
       if (n >= 0x206 && memcmp (b + 0x202, "HdrS", 4) == 0)
         {
           *why = "x86 Linux kernel (bzImage): use the initrd or a module instead";
