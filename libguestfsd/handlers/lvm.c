@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -163,28 +164,6 @@ gd_do_lvs (GdRequest *req, char ***ret, GError **error)
  * no field contains, sizes in bytes without unit. */
 #define FULL_SEP "\x1f"
 
-static char **
-full_report (GdRequest *req, const char *cmd, const char *columns, guint ncols, GError **error,
-             guint *nrows)
-{
-  g_autofree char *out = NULL;
-  if (!LVM (req, &out, NULL, error, cmd, "-o", columns, "--unbuffered", "--noheadings",
-            "--nosuffix", "--separator", FULL_SEP, "--units", "b"))
-    return NULL;
-  g_auto (GStrv) lines = report_lines (out);
-  for (char **l = lines; *l; l++)
-    {
-      g_auto (GStrv) f = g_strsplit (*l, FULL_SEP, -1);
-      if (g_strv_length (f) != ncols)
-        {
-          gd_error (error, "lvm %s: unexpected output: %s", cmd, *l);
-          return NULL;
-        }
-    }
-  *nrows = g_strv_length (lines);
-  return g_steal_pointer (&lines);
-}
-
 static gboolean
 parse_int64 (const char *s, gint64 *v)
 {
@@ -228,93 +207,141 @@ parse_uuid (const char *s, char dst[32])
   return n == 32 || n == 0;
 }
 
+/* One column of a *_full report: lvm's field name is the struct member's
+ * name. */
+typedef enum
+{
+  COL_STR,
+  COL_DEVICE, /* a host node, reported by the guest's name */
+  COL_UUID,
+  COL_INT,
+  COL_PERCENT,
+} ColumnKind;
+
 typedef struct
 {
-  char **f;
-  guint i;
-  const char *what;
-  gboolean ok;
-} Fields;
+  const char *name;
+  ColumnKind kind;
+  size_t offset;
+} Column;
 
-static char *
-next_str (Fields *p)
+#define COLUMN(type, member, kind)                                                                 \
+  {                                                                                                \
+#member, kind, offsetof(type, member)                                                          \
+  }
+
+static const Column pv_columns[] = {
+  COLUMN (gd_lvm_pv, pv_name, COL_DEVICE),   COLUMN (gd_lvm_pv, pv_uuid, COL_UUID),
+  COLUMN (gd_lvm_pv, pv_fmt, COL_STR),       COLUMN (gd_lvm_pv, pv_size, COL_INT),
+  COLUMN (gd_lvm_pv, dev_size, COL_INT),     COLUMN (gd_lvm_pv, pv_free, COL_INT),
+  COLUMN (gd_lvm_pv, pv_used, COL_INT),      COLUMN (gd_lvm_pv, pv_attr, COL_STR),
+  COLUMN (gd_lvm_pv, pv_pe_count, COL_INT),  COLUMN (gd_lvm_pv, pv_pe_alloc_count, COL_INT),
+  COLUMN (gd_lvm_pv, pv_tags, COL_STR),      COLUMN (gd_lvm_pv, pe_start, COL_INT),
+  COLUMN (gd_lvm_pv, pv_mda_count, COL_INT), COLUMN (gd_lvm_pv, pv_mda_free, COL_INT),
+};
+
+static const Column vg_columns[] = {
+  COLUMN (gd_lvm_vg, vg_name, COL_STR),         COLUMN (gd_lvm_vg, vg_uuid, COL_UUID),
+  COLUMN (gd_lvm_vg, vg_fmt, COL_STR),          COLUMN (gd_lvm_vg, vg_attr, COL_STR),
+  COLUMN (gd_lvm_vg, vg_size, COL_INT),         COLUMN (gd_lvm_vg, vg_free, COL_INT),
+  COLUMN (gd_lvm_vg, vg_sysid, COL_STR),        COLUMN (gd_lvm_vg, vg_extent_size, COL_INT),
+  COLUMN (gd_lvm_vg, vg_extent_count, COL_INT), COLUMN (gd_lvm_vg, vg_free_count, COL_INT),
+  COLUMN (gd_lvm_vg, max_lv, COL_INT),          COLUMN (gd_lvm_vg, max_pv, COL_INT),
+  COLUMN (gd_lvm_vg, pv_count, COL_INT),        COLUMN (gd_lvm_vg, lv_count, COL_INT),
+  COLUMN (gd_lvm_vg, snap_count, COL_INT),      COLUMN (gd_lvm_vg, vg_seqno, COL_INT),
+  COLUMN (gd_lvm_vg, vg_tags, COL_STR),         COLUMN (gd_lvm_vg, vg_mda_count, COL_INT),
+  COLUMN (gd_lvm_vg, vg_mda_free, COL_INT),
+};
+
+static const Column lv_columns[] = {
+  COLUMN (gd_lvm_lv, lv_name, COL_STR),          COLUMN (gd_lvm_lv, lv_uuid, COL_UUID),
+  COLUMN (gd_lvm_lv, lv_attr, COL_STR),          COLUMN (gd_lvm_lv, lv_major, COL_INT),
+  COLUMN (gd_lvm_lv, lv_minor, COL_INT),         COLUMN (gd_lvm_lv, lv_kernel_major, COL_INT),
+  COLUMN (gd_lvm_lv, lv_kernel_minor, COL_INT),  COLUMN (gd_lvm_lv, lv_size, COL_INT),
+  COLUMN (gd_lvm_lv, seg_count, COL_INT),        COLUMN (gd_lvm_lv, origin, COL_STR),
+  COLUMN (gd_lvm_lv, snap_percent, COL_PERCENT), COLUMN (gd_lvm_lv, copy_percent, COL_PERCENT),
+  COLUMN (gd_lvm_lv, move_pv, COL_STR),          COLUMN (gd_lvm_lv, lv_tags, COL_STR),
+  COLUMN (gd_lvm_lv, mirror_log, COL_STR),       COLUMN (gd_lvm_lv, modules, COL_STR),
+};
+
+/* Runs "lvm CMD" for the columns and fills *rows (n_rows structs of
+ * row_size bytes).  On failure *rows holds what was filled in, for the
+ * stub to free. */
+static gboolean
+full_report (GdRequest *req, const char *cmd, const Column *cols, guint ncols, size_t row_size,
+             u_int *n_rows, gpointer *rows, GError **error)
 {
-  return g_strstrip (g_strdup (p->f[p->i++]));
+  g_autoptr (GString) names = g_string_new (NULL);
+  for (guint c = 0; c < ncols; c++)
+    g_string_append_printf (names, "%s%s", c ? "," : "", cols[c].name);
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, cmd, "-o", names->str, "--unbuffered", "--noheadings",
+            "--nosuffix", "--separator", FULL_SEP, "--units", "b"))
+    return FALSE;
+  g_auto (GStrv) lines = report_lines (out);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, FULL_SEP, -1);
+      if (g_strv_length (f) != ncols)
+        {
+          gd_error (error, "lvm %s: unexpected output: %s", cmd, *l);
+          return FALSE;
+        }
+    }
+  GdConnection *conn = gd_request_connection (req);
+  *n_rows = g_strv_length (lines);
+  *rows = g_malloc0_n (*n_rows, row_size);
+  for (guint r = 0; r < *n_rows; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[r], FULL_SEP, -1);
+      char *row = (char *) *rows + r * row_size;
+      gboolean ok = TRUE;
+      for (guint c = 0; c < ncols; c++)
+        {
+          void *field = row + cols[c].offset;
+          gint64 v = 0;
+          switch (cols[c].kind)
+            {
+            case COL_STR:
+              *(char **) field = g_strstrip (g_strdup (f[c]));
+              break;
+            case COL_DEVICE:
+              {
+                g_autofree char *node = g_strstrip (g_strdup (f[c]));
+                *(char **) field = gd_device_guest_name (conn, node);
+                break;
+              }
+            case COL_UUID:
+              ok = parse_uuid (f[c], field) && ok;
+              break;
+            case COL_INT:
+              ok = parse_int64 (f[c], &v) && ok;
+              *(quad_t *) field = v;
+              break;
+            case COL_PERCENT:
+              *(float *) field = parse_percent (f[c]);
+              break;
+            }
+        }
+      if (!ok)
+        {
+          gd_error (error, "lvm %s: cannot parse: %s", cmd, lines[r]);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
-
-static gint64
-next_int (Fields *p)
-{
-  gint64 v = 0;
-  if (!parse_int64 (p->f[p->i], &v))
-    p->ok = FALSE;
-  p->i++;
-  return v;
-}
-
-static void
-next_uuid (Fields *p, char dst[32])
-{
-  if (!parse_uuid (p->f[p->i++], dst))
-    p->ok = FALSE;
-}
-
-static float
-next_percent (Fields *p)
-{
-  return parse_percent (p->f[p->i++]);
-}
-
-#define PV_COLUMNS                                                                                 \
-  "pv_name,pv_uuid,pv_fmt,pv_size,dev_size,pv_free,pv_used,pv_attr,pv_pe_count,"                   \
-  "pv_pe_alloc_count,pv_tags,pe_start,pv_mda_count,pv_mda_free"
-#define VG_COLUMNS                                                                                 \
-  "vg_name,vg_uuid,vg_fmt,vg_attr,vg_size,vg_free,vg_sysid,vg_extent_size,vg_extent_count,"        \
-  "vg_free_count,max_lv,max_pv,pv_count,lv_count,snap_count,vg_seqno,vg_tags,vg_mda_count,"        \
-  "vg_mda_free"
-#define LV_COLUMNS                                                                                 \
-  "lv_name,lv_uuid,lv_attr,lv_major,lv_minor,lv_kernel_major,lv_kernel_minor,lv_size,seg_count,"   \
-  "origin,snap_percent,copy_percent,move_pv,lv_tags,mirror_log,modules"
 
 gboolean
 gd_do_pvs_full (GdRequest *req, gd_lvm_pv_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "pvs", PV_COLUMNS, 14, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  GdConnection *conn = gd_request_connection (req);
-  ret->gd_lvm_pv_list_len = n;
-  ret->gd_lvm_pv_list_val = g_new0 (gd_lvm_pv, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "pvs", TRUE };
-      gd_lvm_pv *pv = &ret->gd_lvm_pv_list_val[r];
-      g_autofree char *node = next_str (&p);
-      pv->pv_name = gd_device_guest_name (conn, node);
-      next_uuid (&p, pv->pv_uuid);
-      pv->pv_fmt = next_str (&p);
-      pv->pv_size = next_int (&p);
-      pv->dev_size = next_int (&p);
-      pv->pv_free = next_int (&p);
-      pv->pv_used = next_int (&p);
-      pv->pv_attr = next_str (&p);
-      pv->pv_pe_count = next_int (&p);
-      pv->pv_pe_alloc_count = next_int (&p);
-      pv->pv_tags = next_str (&p);
-      pv->pe_start = next_int (&p);
-      pv->pv_mda_count = next_int (&p);
-      pv->pv_mda_free = next_int (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm pvs: cannot parse: %s", rows[r]);
-          return FALSE; /* the stub frees what is filled in */
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "pvs", pv_columns, G_N_ELEMENTS (pv_columns), sizeof (gd_lvm_pv),
+                             &ret->gd_lvm_pv_list_len, &rows, error);
+  ret->gd_lvm_pv_list_val = rows;
+  return ok;
 }
 
 gboolean
@@ -322,43 +349,11 @@ gd_do_vgs_full (GdRequest *req, gd_lvm_vg_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "vgs", VG_COLUMNS, 19, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  ret->gd_lvm_vg_list_len = n;
-  ret->gd_lvm_vg_list_val = g_new0 (gd_lvm_vg, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "vgs", TRUE };
-      gd_lvm_vg *vg = &ret->gd_lvm_vg_list_val[r];
-      vg->vg_name = next_str (&p);
-      next_uuid (&p, vg->vg_uuid);
-      vg->vg_fmt = next_str (&p);
-      vg->vg_attr = next_str (&p);
-      vg->vg_size = next_int (&p);
-      vg->vg_free = next_int (&p);
-      vg->vg_sysid = next_str (&p);
-      vg->vg_extent_size = next_int (&p);
-      vg->vg_extent_count = next_int (&p);
-      vg->vg_free_count = next_int (&p);
-      vg->max_lv = next_int (&p);
-      vg->max_pv = next_int (&p);
-      vg->pv_count = next_int (&p);
-      vg->lv_count = next_int (&p);
-      vg->snap_count = next_int (&p);
-      vg->vg_seqno = next_int (&p);
-      vg->vg_tags = next_str (&p);
-      vg->vg_mda_count = next_int (&p);
-      vg->vg_mda_free = next_int (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm vgs: cannot parse: %s", rows[r]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "vgs", vg_columns, G_N_ELEMENTS (vg_columns), sizeof (gd_lvm_vg),
+                             &ret->gd_lvm_vg_list_len, &rows, error);
+  ret->gd_lvm_vg_list_val = rows;
+  return ok;
 }
 
 gboolean
@@ -366,40 +361,11 @@ gd_do_lvs_full (GdRequest *req, gd_lvm_lv_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "lvs", LV_COLUMNS, 16, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  ret->gd_lvm_lv_list_len = n;
-  ret->gd_lvm_lv_list_val = g_new0 (gd_lvm_lv, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "lvs", TRUE };
-      gd_lvm_lv *lv = &ret->gd_lvm_lv_list_val[r];
-      lv->lv_name = next_str (&p);
-      next_uuid (&p, lv->lv_uuid);
-      lv->lv_attr = next_str (&p);
-      lv->lv_major = next_int (&p);
-      lv->lv_minor = next_int (&p);
-      lv->lv_kernel_major = next_int (&p);
-      lv->lv_kernel_minor = next_int (&p);
-      lv->lv_size = next_int (&p);
-      lv->seg_count = next_int (&p);
-      lv->origin = next_str (&p);
-      lv->snap_percent = next_percent (&p);
-      lv->copy_percent = next_percent (&p);
-      lv->move_pv = next_str (&p);
-      lv->lv_tags = next_str (&p);
-      lv->mirror_log = next_str (&p);
-      lv->modules = next_str (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm lvs: cannot parse: %s", rows[r]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "lvs", lv_columns, G_N_ELEMENTS (lv_columns), sizeof (gd_lvm_lv),
+                             &ret->gd_lvm_lv_list_len, &rows, error);
+  ret->gd_lvm_lv_list_val = rows;
+  return ok;
 }
 
 /* ------------------------------------------------------------------------
