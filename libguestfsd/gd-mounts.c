@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/swap.h>
@@ -112,6 +113,25 @@ gd_mounts_list (GdConnection *conn, GError **error)
       g_ptr_array_add (out, g_steal_pointer (&all->pdata[i]));
     }
   return out;
+}
+
+char *
+gd_mountpoint_resolve (GdRequest *req, const char *mountpoint, GError **error)
+{
+  if (mountpoint[0] != '/')
+    {
+      gd_error_errno (error, EINVAL, "%s: mount point must be an absolute path", mountpoint);
+      return NULL;
+    }
+  int fd = gd_open (req, mountpoint, O_PATH | O_DIRECTORY, 0, error);
+  if (fd < 0)
+    return NULL;
+  g_autofree char *link = gd_fd_path (fd);
+  char *host = g_file_read_link (link, NULL);
+  close (fd);
+  if (host == NULL)
+    gd_error_errno (error, EIO, "%s: cannot resolve mount point", mountpoint);
+  return host;
 }
 
 /* A swap file enabled in the guest (swapon_file) keeps its filesystem busy:

@@ -364,6 +364,10 @@ GPtrArray *gd_mounts_list (GdConnection *conn, GError **error);
 /* Undoes the \ooo escapes of blanks and backslashes in the kernel's
  * /proc/self/mountinfo and /proc/swaps. */
 char *gd_unescape_octal (const char *s);
+/* The host path of the guest directory mountpoint, resolved inside the
+ * sysroot so that a symlink in the guest cannot send a mount elsewhere:
+ * the target to give mount(8).  EINVAL unless mountpoint is absolute. */
+char *gd_mountpoint_resolve (GdRequest *req, const char *mountpoint, GError **error);
 /* Unmounts everything under the sysroot, deepest first. */
 gboolean gd_umount_all (GdConnection *conn, GError **error);
 

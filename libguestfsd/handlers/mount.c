@@ -37,27 +37,6 @@
  * Mount points.
  */
 
-/* Host path of the guest directory mountpoint, resolved inside the sysroot
- * (so a symlink in the guest cannot redirect the mount elsewhere). */
-static char *
-resolve_mountpoint (GdRequest *req, const char *mountpoint, GError **error)
-{
-  if (mountpoint[0] != '/')
-    {
-      gd_error_errno (error, EINVAL, "%s: mount point must be an absolute path", mountpoint);
-      return NULL;
-    }
-  int fd = gd_open (req, mountpoint, O_PATH | O_DIRECTORY, 0, error);
-  if (fd < 0)
-    return NULL;
-  g_autofree char *link = gd_fd_path (fd);
-  char *host = g_file_read_link (link, NULL);
-  close (fd);
-  if (host == NULL)
-    gd_error_errno (error, EIO, "%s: cannot resolve mount point", mountpoint);
-  return host;
-}
-
 /* Mount ids of the mounts whose mount point is the host path target
  * (all of them, in mountinfo order, when target is NULL). */
 static GArray *
@@ -587,7 +566,7 @@ do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, 
       gd_error_errno (error, EINVAL, "%s: not a device", mountable->path);
       return FALSE;
     }
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
   g_autoptr (GString) opts = g_string_new (options ? options : "");
@@ -709,7 +688,7 @@ gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GErr
       gd_error_errno (error, EINVAL, "%s: not a regular file", file);
       return FALSE;
     }
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     {
       close (fd);
@@ -730,7 +709,7 @@ gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GErr
 gboolean
 gd_do_remount (GdRequest *req, const char *mountpoint, gboolean rw, GError **error)
 {
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
   gboolean set_rw = gd_request_has_optarg (req, GD_REMOUNT_RW_BITMASK);
@@ -828,7 +807,7 @@ static char *
 umount_target (GdRequest *req, const GdDevOrPath *what, GError **error)
 {
   if (what->device == NULL)
-    return resolve_mountpoint (req, what->path, error);
+    return gd_mountpoint_resolve (req, what->path, error);
   g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
   if (mounts == NULL)
     return NULL;
