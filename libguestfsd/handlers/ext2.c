@@ -113,6 +113,17 @@ gd_do_tune2fs_l (GdRequest *req, const GdDevice *device, char ***ret, GError **e
 }
 
 static gboolean
+check_reserved_percentage (int percent, GError **error)
+{
+  if (percent < 0 || percent > 50)
+    {
+      gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50", percent);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 check_not_negative (const char *name, int64_t v, GError **error)
 {
   if (v < 0)
@@ -178,12 +189,8 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (RESERVEDBLOCKSPERCENTAGE))
     {
-      if (reservedblockspercentage < 0 || reservedblockspercentage > 50)
-        {
-          gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50",
-                          reservedblockspercentage);
-          return FALSE;
-        }
+      if (!check_reserved_percentage (reservedblockspercentage, error))
+        return FALSE;
       ADD ("-m");
       ADD ("%d", reservedblockspercentage);
     }
@@ -524,49 +531,33 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
     }
   if (HAS (RESERVEDBLOCKSPERCENTAGE))
     {
-      if (reservedblockspercentage < 0 || reservedblockspercentage > 50)
-        {
-          gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50",
-                          reservedblockspercentage);
-          return FALSE;
-        }
+      if (!check_reserved_percentage (reservedblockspercentage, error))
+        return FALSE;
       ADD ("-m");
       ADD ("%d", reservedblockspercentage);
     }
-  if (HAS (LABEL))
-    {
-      if (!check_ext_label (label, error))
-        return FALSE;
-      ADD ("-L");
-      ADD ("%s", label);
-    }
-  if (HAS (LASTMOUNTEDDIR))
-    {
-      ADD ("-M");
-      ADD ("%s", lastmounteddir);
-    }
-  if (HAS (CREATOROS))
-    {
-      ADD ("-o");
-      ADD ("%s", creatoros);
-    }
-  if (HAS (FSTYPE))
-    {
-      if (!check_ext_fstype (fstype, error))
-        return FALSE;
-      ADD ("-t");
-      ADD ("%s", fstype);
-    }
-  if (HAS (USAGETYPE))
-    {
-      ADD ("-T");
-      ADD ("%s", usagetype);
-    }
-  if (HAS (UUID))
-    {
-      ADD ("-U");
-      ADD ("%s", uuid);
-    }
+  if (HAS (LABEL) && !check_ext_label (label, error))
+    return FALSE;
+  if (HAS (FSTYPE) && !check_ext_fstype (fstype, error))
+    return FALSE;
+
+  /* String options: value, option letter. */
+  struct
+  {
+    gboolean has;
+    const char *value;
+    const char *opt;
+  } strs[] = {
+    { HAS (LABEL), label, "-L" },         { HAS (LASTMOUNTEDDIR), lastmounteddir, "-M" },
+    { HAS (CREATOROS), creatoros, "-o" }, { HAS (FSTYPE), fstype, "-t" },
+    { HAS (USAGETYPE), usagetype, "-T" }, { HAS (UUID), uuid, "-U" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (strs); i++)
+    if (strs[i].has)
+      {
+        ADD ("%s", strs[i].opt);
+        ADD ("%s", strs[i].value);
+      }
   if (HAS (FORCECREATE) && forcecreate)
     ADD ("-F");
   if (HAS (WRITESBANDGROUPONLY) && writesbandgrouponly)
