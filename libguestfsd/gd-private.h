@@ -397,6 +397,9 @@ GPtrArray *gd_resolve_device_list (GdRequest *req, u_int len, char **names, GErr
 GdMountable *gd_resolve_mountable (GdRequest *req, const char *name, gboolean allow_path,
                                    GError **error);
 GdDevOrPath *gd_resolve_dev_or_path (GdRequest *req, const char *name, GError **error);
+/* For handlers whose Mountable must be a block device (a device or a
+ * btrfs subvolume's): the device, or NULL with EINVAL for a path. */
+const GdDevice *gd_mountable_device (const GdMountable *m, GError **error);
 /* A NULL-terminated vector of the XDR list's own strings (not copied). */
 char **gd_strv_borrow (u_int len, char **val);
 

@@ -135,14 +135,6 @@ devdata_dev_or_path_name (const GdDevOrPath *d)
   return d->device ? d->device->guest : d->path;
 }
 
-const GdDevice *
-devdata_mountable_device (const GdMountable *m, GError **error)
-{
-  if (m->device == NULL)
-    gd_error_errno (error, EINVAL, "%s: not a device", m->path ? m->path : "");
-  return m->device;
-}
-
 gboolean
 devdata_fd_size (int fd, const char *name, guint64 *size, GError **error)
 {

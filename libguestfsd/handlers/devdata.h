@@ -32,10 +32,6 @@ int devdata_open_device (const GdDevice *dev, int flags, GError **error);
 int devdata_open_dev_or_path (GdRequest *req, const GdDevOrPath *d, int flags, GError **error);
 const char *devdata_dev_or_path_name (const GdDevOrPath *d);
 
-/* The device of a Mountable argument that must be one (the Sleuth Kit and
- * ntfs tools read devices); EINVAL when it is a path. */
-const GdDevice *devdata_mountable_device (const GdMountable *m, GError **error);
-
 /* Size in bytes of an open regular file or block device. */
 gboolean devdata_fd_size (int fd, const char *name, guint64 *size, GError **error);
 

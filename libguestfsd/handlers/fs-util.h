@@ -69,9 +69,6 @@ gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);
 
-/* The mountable's block device node; EINVAL for a path mountable. */
-const char *gd_fs_mountable_node (const GdMountable *m, GError **error);
-
 /* Mount node read-only on a fresh private directory (for tools that need a
  * mounted filesystem); returns the directory.  gd_fs_temp_umount undoes it. */
 char *gd_fs_temp_mount (GdRequest *req, const char *node, const char *fstype, const char *options,

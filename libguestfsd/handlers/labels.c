@@ -83,9 +83,10 @@ probe_type (GdRequest *req, const char *node, GError **error)
 gboolean
 gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  if (node == NULL || !gd_fs_check_writable (node, mountable->device->guest, error))
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  if (dev == NULL || !gd_fs_check_writable (dev->node, dev->guest, error))
     return FALSE;
+  const char *node = dev->node;
   g_autofree char *type = probe_type (req, node, error);
   if (type == NULL)
     return FALSE;

@@ -561,19 +561,16 @@ static gboolean
 do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, const char *options,
           const char *vfstype, GError **error)
 {
-  if (mountable->type == GD_MOUNTABLE_PATH)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", mountable->path);
-      return FALSE;
-    }
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  if (dev == NULL)
+    return FALSE;
   g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
   g_autoptr (GString) opts = g_string_new (options ? options : "");
   if (mountable->type == GD_MOUNTABLE_BTRFSVOL)
     g_string_append_printf (opts, "%ssubvol=%s", opts->len ? "," : "", mountable->volume);
-  return mount_node (req, mountable->device->node, target, opts->str, vfstype,
-                     mountable->device->guest, mountpoint, error);
+  return mount_node (req, dev->node, target, opts->str, vfstype, dev->guest, mountpoint, error);
 }
 
 gboolean

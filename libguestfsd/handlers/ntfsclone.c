@@ -58,7 +58,7 @@ gd_do_ntfsclone_in (GdRequest *req, const GdDevice *device, GError **error)
 gboolean
 gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  const GdDevice *dev = devdata_mountable_device (device, error);
+  const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
   if (inode < 0)

@@ -266,7 +266,7 @@ static gboolean
 stream_walk (GdRequest *req, const GdMountable *device, gboolean find, int64_t inode,
              GError **error)
 {
-  const GdDevice *dev = devdata_mountable_device (device, error);
+  const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
   Walk w = { .find = find, .inode = inode };
@@ -310,7 +310,7 @@ gd_do_internal_find_inode (GdRequest *req, const GdMountable *device, int64_t in
 gboolean
 gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  const GdDevice *dev = devdata_mountable_device (device, error);
+  const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
   if (inode < 0)
@@ -328,7 +328,7 @@ gboolean
 gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start, int64_t stop,
                        gboolean unallocated, GError **error)
 {
-  const GdDevice *dev = devdata_mountable_device (device, error);
+  const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
   if (start < 0 || stop < 0)
