@@ -123,17 +123,6 @@ check_reserved_percentage (int percent, GError **error)
   return TRUE;
 }
 
-static gboolean
-check_not_negative (const char *name, int64_t v, GError **error)
-{
-  if (v < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: %" PRId64 ": must not be negative", name, v);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 gboolean
 gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmountcount,
                int mountcount, const char *errorbehavior, int64_t group, int intervalbetweenchecks,
@@ -149,13 +138,13 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     {
       /* -1 (or 0) means "do not check after a number of mounts". */
       if (maxmountcount < -1)
-        return check_not_negative ("maxmountcount", maxmountcount, error);
+        return gd_fs_check_not_negative ("maxmountcount", maxmountcount, error);
       ADD ("-c");
       ADD ("%d", maxmountcount);
     }
   if (HAS (MOUNTCOUNT))
     {
-      if (!check_not_negative ("mountcount", mountcount, error))
+      if (!gd_fs_check_not_negative ("mountcount", mountcount, error))
         return FALSE;
       ADD ("-C");
       ADD ("%d", mountcount);
@@ -175,14 +164,14 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (GROUP))
     {
-      if (!check_not_negative ("group", group, error))
+      if (!gd_fs_check_not_negative ("group", group, error))
         return FALSE;
       ADD ("-g");
       ADD ("%" PRId64, group);
     }
   if (HAS (INTERVALBETWEENCHECKS))
     {
-      if (!check_not_negative ("intervalbetweenchecks", intervalbetweenchecks, error))
+      if (!gd_fs_check_not_negative ("intervalbetweenchecks", intervalbetweenchecks, error))
         return FALSE;
       ADD ("-i");
       ADD ("%ds", intervalbetweenchecks);
@@ -201,14 +190,14 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (RESERVEDBLOCKSCOUNT))
     {
-      if (!check_not_negative ("reservedblockscount", reservedblockscount, error))
+      if (!gd_fs_check_not_negative ("reservedblockscount", reservedblockscount, error))
         return FALSE;
       ADD ("-r");
       ADD ("%" PRId64, reservedblockscount);
     }
   if (HAS (USER))
     {
-      if (!check_not_negative ("user", user, error))
+      if (!gd_fs_check_not_negative ("user", user, error))
         return FALSE;
       ADD ("-u");
       ADD ("%" PRId64, user);
@@ -582,7 +571,7 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
       if (!exts[i].has)
         continue;
       if (exts[i].value < 0)
-        return check_not_negative (exts[i].name, exts[i].value, error);
+        return gd_fs_check_not_negative (exts[i].name, exts[i].value, error);
       g_ptr_array_add (extended, g_strdup_printf ("%s=%" PRId64, exts[i].key, exts[i].value));
     }
   if (HAS (LAZYITABLEINIT))
