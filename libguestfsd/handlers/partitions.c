@@ -409,22 +409,30 @@ check_partition_idle (GdRequest *req, const GdDevice *dev, int partnum, GError *
   return FALSE;
 }
 
+/* Runs the program and arguments in head, then the NULL-terminated
+ * arguments in ap. */
 static gboolean
-run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
+run_va (GdRequest *req, const char *const *head, va_list ap, GError **error)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, "parted");
-  g_ptr_array_add (argv, "-s");
-  g_ptr_array_add (argv, "--");
-  g_ptr_array_add (argv, dev->node);
-  va_list ap;
-  va_start (ap, error);
+  for (; *head; head++)
+    g_ptr_array_add (argv, (gpointer) *head);
   const char *a;
   while ((a = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
   return gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
+}
+
+static gboolean
+run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
+{
+  const char *const head[] = { "parted", "-s", "--", dev->node, NULL };
+  va_list ap;
+  va_start (ap, error);
+  gboolean ok = run_va (req, head, ap, error);
+  va_end (ap);
+  return ok;
 }
 
 /* sfdisk changing one thing; we tell the kernel ourselves (gd_parts_sync),
@@ -432,19 +440,12 @@ run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
 static gboolean
 run_sfdisk (GdRequest *req, GError **error, ...)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, "sfdisk");
-  g_ptr_array_add (argv, "--no-reread");
-  g_ptr_array_add (argv, "--no-tell-kernel");
-  g_ptr_array_add (argv, "-q");
+  const char *const head[] = { "sfdisk", "--no-reread", "--no-tell-kernel", "-q", NULL };
   va_list ap;
   va_start (ap, error);
-  const char *a;
-  while ((a = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) a);
+  gboolean ok = run_va (req, head, ap, error);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  return gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
+  return ok;
 }
 
 /* sfdisk printing one value ("--part-type DEV N"): its output, chomped. */
@@ -461,6 +462,19 @@ sfdisk_get (GdRequest *req, const char *opt, const GdDevice *dev, int partnum, G
   if (n > 0 && out[n - 1] == '\n')
     out[n - 1] = '\0';
   return out;
+}
+
+/* A GUID sfdisk prints (type, partition or disk GUID), in capitals as
+ * the original returns them. */
+static gboolean
+sfdisk_get_guid (GdRequest *req, const char *opt, const GdDevice *dev, int partnum, char **ret,
+                 GError **error)
+{
+  g_autofree char *v = sfdisk_get (req, opt, dev, partnum, error);
+  if (v == NULL)
+    return FALSE;
+  *ret = g_ascii_strup (v, -1);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------
@@ -996,14 +1010,7 @@ gd_do_part_get_gpt_type (GdRequest *req, const GdDevice *device, int partnum, ch
   if (t == NULL)
     return FALSE;
   if (is_label (t, "gpt"))
-    {
-      char *v = sfdisk_get (req, "--part-type", device, partnum, error);
-      if (v == NULL)
-        return FALSE;
-      *ret = g_ascii_strup (v, -1);
-      g_free (v);
-      return TRUE;
-    }
+    return sfdisk_get_guid (req, "--part-type", device, partnum, ret, error);
   if (!require_label (device, t, "msdos", "a GPT type", error))
     return FALSE;
   /* For MBR, the type GUID a conversion to GPT would give (sgdisk only
@@ -1028,12 +1035,7 @@ gd_do_part_get_gpt_guid (GdRequest *req, const GdDevice *device, int partnum, ch
   g_autoptr (PartTable) t = read_gpt_with (req, device, partnum, "a partition GUID", error);
   if (t == NULL)
     return FALSE;
-  char *v = sfdisk_get (req, "--part-uuid", device, partnum, error);
-  if (v == NULL)
-    return FALSE;
-  *ret = g_ascii_strup (v, -1);
-  g_free (v);
-  return TRUE;
+  return sfdisk_get_guid (req, "--part-uuid", device, partnum, ret, error);
 }
 
 gboolean
@@ -1057,12 +1059,7 @@ gd_do_part_get_disk_guid (GdRequest *req, const GdDevice *device, char **ret, GE
   g_autoptr (PartTable) t = read_gpt (req, device, "a disk GUID", error);
   if (t == NULL)
     return FALSE;
-  char *v = sfdisk_get (req, "--disk-id", device, 0, error);
-  if (v == NULL)
-    return FALSE;
-  *ret = g_ascii_strup (v, -1);
-  g_free (v);
-  return TRUE;
+  return sfdisk_get_guid (req, "--disk-id", device, 0, ret, error);
 }
 
 gboolean
