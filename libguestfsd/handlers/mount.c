@@ -754,33 +754,14 @@ check_exempt_path (const char *path, GError **error)
 gboolean
 gd_do_mkmountpoint (GdRequest *req, const char *exemptpath, GError **error)
 {
-  if (!check_exempt_path (exemptpath, error))
-    return FALSE;
-  g_autofree char *name = NULL;
-  int dfd = gd_open_parent (req, exemptpath, &name, error);
-  if (dfd < 0)
-    return FALSE;
-  int r = mkdirat (dfd, name, 0777 & ~gd_conn_umask (gd_request_connection (req)));
-  if (r < 0)
-    gd_perror (error, "%s", exemptpath);
-  close (dfd);
-  return r == 0;
+  /* mkdir, but without the Pathname's "something is mounted" check. */
+  return check_exempt_path (exemptpath, error) && gd_do_mkdir (req, exemptpath, error);
 }
 
 gboolean
 gd_do_rmmountpoint (GdRequest *req, const char *exemptpath, GError **error)
 {
-  if (!check_exempt_path (exemptpath, error))
-    return FALSE;
-  g_autofree char *name = NULL;
-  int dfd = gd_open_parent (req, exemptpath, &name, error);
-  if (dfd < 0)
-    return FALSE;
-  int r = unlinkat (dfd, name, AT_REMOVEDIR);
-  if (r < 0)
-    gd_perror (error, "%s", exemptpath);
-  close (dfd);
-  return r == 0;
+  return check_exempt_path (exemptpath, error) && gd_do_rmdir (req, exemptpath, error);
 }
 
 /* ------------------------------------------------------------------------
@@ -869,8 +850,10 @@ gd_do_umount_all (GdRequest *req, GError **error)
   return ok;
 }
 
-gboolean
-gd_do_mounts (GdRequest *req, char ***ret, GError **error)
+/* The devices mounted under the sysroot, each followed by its mount point
+ * when with_targets. */
+static gboolean
+list_mounts (GdRequest *req, gboolean with_targets, char ***ret, GError **error)
 {
   g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
   if (mounts == NULL)
@@ -880,6 +863,8 @@ gd_do_mounts (GdRequest *req, char ***ret, GError **error)
     {
       GdMountEntry *e = g_ptr_array_index (mounts, i);
       g_ptr_array_add (out, g_strdup (e->source));
+      if (with_targets)
+        g_ptr_array_add (out, g_strdup (e->target));
     }
   g_ptr_array_add (out, NULL);
   *ret = (char **) g_ptr_array_free (out, FALSE);
@@ -887,19 +872,13 @@ gd_do_mounts (GdRequest *req, char ***ret, GError **error)
 }
 
 gboolean
+gd_do_mounts (GdRequest *req, char ***ret, GError **error)
+{
+  return list_mounts (req, FALSE, ret, error);
+}
+
+gboolean
 gd_do_mountpoints (GdRequest *req, char ***ret, GError **error)
 {
-  g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
-  if (mounts == NULL)
-    return FALSE;
-  GPtrArray *out = g_ptr_array_new ();
-  for (guint i = 0; i < mounts->len; i++)
-    {
-      GdMountEntry *e = g_ptr_array_index (mounts, i);
-      g_ptr_array_add (out, g_strdup (e->source));
-      g_ptr_array_add (out, g_strdup (e->target));
-    }
-  g_ptr_array_add (out, NULL);
-  *ret = (char **) g_ptr_array_free (out, FALSE);
-  return TRUE;
+  return list_mounts (req, TRUE, ret, error);
 }
