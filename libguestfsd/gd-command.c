@@ -597,3 +597,12 @@ gd_split_lines (const char *text)
     }
   return lines;
 }
+
+char *
+gd_str_replace (const char *text, const char *from, const char *to)
+{
+  if (*from == '\0')
+    return g_strdup (text);
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+  return g_strjoinv (to, parts);
+}

@@ -423,5 +423,8 @@ gboolean gd_result_take_strv (GdRequest *req, char **list, gboolean hashtable, G
 char **gd_split_lines (const char *text);
 /* Removes trailing newlines in place; returns s. */
 char *gd_chomp (char *s);
+/* text with every occurrence of from replaced by to (a copy of text when
+ * from is ""). */
+char *gd_str_replace (const char *text, const char *from, const char *to);
 
 G_END_DECLS

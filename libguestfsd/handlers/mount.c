@@ -467,15 +467,6 @@ mount_node_1 (GdRequest *req, const char *node, const char *target, const char *
   return ok;
 }
 
-static char *
-replace_all (const char *text, const char *from, const char *to)
-{
-  if (*from == '\0')
-    return g_strdup (text);
-  g_auto (GStrv) parts = g_strsplit (text, from, -1);
-  return g_strjoinv (to, parts);
-}
-
 /* Errors from mount(8) and the FUSE programs name the host's paths: put
  * the guest's names in their place. */
 static void
@@ -494,8 +485,8 @@ guest_names_in_error (GError *err, const char *node, const char *guest_dev, cons
   for (char **l = lines; *l; l++)
     if (**l && strstr (*l, "dmesg(1) may have more information") == NULL)
       g_string_append_printf (kept, "%s%s", kept->len ? "\n" : "", *l);
-  g_autofree char *a = replace_all (kept->str, target, mountpoint);
-  char *b = replace_all (a, node, guest_dev);
+  g_autofree char *a = gd_str_replace (kept->str, target, mountpoint);
+  char *b = gd_str_replace (a, node, guest_dev);
   g_free (err->message);
   err->message = b;
 }
