@@ -25,12 +25,6 @@
 #define EXT2_LABEL_MAX 16
 
 static gboolean
-is_ext (const char *t)
-{
-  return strcmp (t, "ext2") == 0 || strcmp (t, "ext3") == 0 || strcmp (t, "ext4") == 0;
-}
-
-static gboolean
 is_power_of_2 (int64_t v)
 {
   return v > 0 && (v & (v - 1)) == 0;
@@ -336,7 +330,7 @@ gd_do_resize2fs_M (GdRequest *req, const GdDevice *device, GError **error)
 static gboolean
 check_ext_fstype (const char *fstype, GError **error)
 {
-  if (!is_ext (fstype))
+  if (!gd_fs_is_ext (fstype))
     {
       gd_error_errno (error, EINVAL, "%s: not an ext2/3/4 filesystem type", fstype);
       return FALSE;

@@ -65,6 +65,10 @@ gboolean gd_fs_check_writable (const char *node, const char *name, GError **erro
  * there would destroy what is in use.  EROFS when it is read-only. */
 gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
 
+/* ext2, ext3 or ext4; vfat, msdos or fat. */
+gboolean gd_fs_is_ext (const char *fstype);
+gboolean gd_fs_is_fat (const char *fstype);
+
 /* Label length rules per filesystem type (set_label, mkfs, mkswap).
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);

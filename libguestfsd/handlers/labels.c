@@ -17,14 +17,14 @@
 #include "gd-private.h"
 #include "fs-util.h"
 
-static gboolean
-is_ext (const char *t)
+gboolean
+gd_fs_is_ext (const char *t)
 {
   return strcmp (t, "ext2") == 0 || strcmp (t, "ext3") == 0 || strcmp (t, "ext4") == 0;
 }
 
-static gboolean
-is_fat (const char *t)
+gboolean
+gd_fs_is_fat (const char *t)
 {
   return strcmp (t, "vfat") == 0 || strcmp (t, "msdos") == 0 || strcmp (t, "fat") == 0;
 }
@@ -105,7 +105,7 @@ gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label
   if (!gd_fs_check_label (type, label, error))
     return FALSE;
 
-  if (is_ext (type))
+  if (gd_fs_is_ext (type))
     return gd_run (req, NULL, error, "e2label", node, label, NULL);
   if (strcmp (type, "ntfs") == 0)
     return gd_run (req, NULL, error, "ntfslabel", node, label, NULL);
@@ -122,7 +122,7 @@ gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label
     }
   if (strcmp (type, "btrfs") == 0)
     return gd_run (req, NULL, error, "btrfs", "filesystem", "label", node, label, NULL);
-  if (is_fat (type))
+  if (gd_fs_is_fat (type))
     {
       if (*label == '\0')
         return gd_run (req, NULL, error, "fatlabel", "-r", node, NULL);
@@ -172,7 +172,7 @@ set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **err
   gboolean random = uuid == NULL;
   gboolean valid = random || g_uuid_string_is_valid (uuid);
 
-  if (is_ext (type))
+  if (gd_fs_is_ext (type))
     {
       if (!valid && strcmp (uuid, "clear") != 0 && strcmp (uuid, "random") != 0 &&
           strcmp (uuid, "time") != 0)
@@ -200,7 +200,7 @@ set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **err
       g_autofree char *fresh = random ? g_uuid_string_random () : NULL;
       return gd_run (req, NULL, error, "swaplabel", "-U", random ? fresh : uuid, node, NULL);
     }
-  if (is_fat (type))
+  if (gd_fs_is_fat (type))
     {
       if (random)
         return gd_run (req, NULL, error, "fatlabel", "-i", "-r", node, NULL);
