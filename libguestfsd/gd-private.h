@@ -421,6 +421,10 @@ gboolean gd_result_take_strv (GdRequest *req, char **list, gboolean hashtable, G
 
 /* Splits command output into lines, dropping one trailing empty line. */
 char **gd_split_lines (const char *text);
+/* write(2) until all len bytes are written, retrying EINTR.  FALSE with
+ * errno set, and *error "NAME: strerror" unless error is NULL (which
+ * makes it safe in a forked child). */
+gboolean gd_write_all (int fd, const void *buf, size_t len, const char *name, GError **error);
 /* Removes trailing newlines in place; returns s. */
 char *gd_chomp (char *s);
 /* text with every occurrence of from replaced by to (a copy of text when

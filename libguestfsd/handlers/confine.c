@@ -92,20 +92,7 @@ gdc_noted (void)
 gboolean
 gdc_write_all (int fd, const void *buf, size_t len)
 {
-  const char *p = buf;
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return FALSE;
-        }
-      p += n;
-      len -= n;
-    }
-  return TRUE;
+  return gd_write_all (fd, buf, len, NULL, NULL);
 }
 
 /* ---- in the daemon ----------------------------------------------------- */

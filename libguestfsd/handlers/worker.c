@@ -167,7 +167,7 @@ gd_wmsg_errno (const char *what)
 /* ---- framing ------------------------------------------------------------ */
 
 static gboolean
-write_all (int fd, const void *p, size_t len)
+send_all (int fd, const void *p, size_t len)
 {
   const guint8 *b = p;
   while (len > 0)
@@ -207,7 +207,7 @@ static gboolean
 send_msg (int fd, GdWmsg *m)
 {
   guint32 n = m->buf->len;
-  return write_all (fd, &n, sizeof n) && write_all (fd, m->buf->data, n);
+  return send_all (fd, &n, sizeof n) && send_all (fd, m->buf->data, n);
 }
 
 static GdWmsg *
@@ -570,7 +570,7 @@ gd_worker_spawn (GdWorker *t, GError **error)
     r = sendmsg (t->fd, &mh, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   close (sv[1]);
-  if (r != (ssize_t) sizeof n || !write_all (t->fd, m->buf->data, m->buf->len))
+  if (r != (ssize_t) sizeof n || !send_all (t->fd, m->buf->data, m->buf->len))
     {
       close (sv[0]);
       g_autofree char *how = describe_death (t);
