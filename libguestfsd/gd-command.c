@@ -194,28 +194,74 @@ wait_for (pid_t pid)
   return status;
 }
 
+/* The file to exec for opts->argv[0] (as given for a chrooted child,
+ * which looks it up in the guest), or NULL with ENOENT.  Logs the command
+ * line (after how) when verbose. */
+static char *
+program_path (GdRequest *req, const GdRunOpts *opts, const char *how, GError **error)
+{
+  const char *prog = opts->argv[0];
+  char *path = (opts->flags & GD_RUN_CHROOT) ? g_strdup (prog) : find_program (prog);
+  if (path == NULL)
+    {
+      gd_error_errno (error, ENOENT, "%s: program not found", prog);
+      return NULL;
+    }
+  if (gd_conn_verbose (req->conn))
+    {
+      g_autofree char *cmd = g_strjoinv (" ", (char **) opts->argv);
+      gd_log (req->conn, "%s: %s", how, cmd);
+    }
+  return path;
+}
+
+/* Forks and execs path with in, out, err as its stdin, stdout, stderr, in
+ * the working directory, root and umask opts and the connection ask for.
+ * Returns the pid, or -1 with *error set. */
+static pid_t
+fork_exec (GdRequest *req, const GdRunOpts *opts, const char *path, int in, int out, int err,
+           GError **error)
+{
+  gboolean chroot_child = (opts->flags & GD_RUN_CHROOT) != 0;
+  g_auto (GStrv) envp = child_environment (opts->env);
+  const char *sysroot = gd_conn_sysroot (req->conn);
+  mode_t mask = gd_conn_umask (req->conn);
+  int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      gd_perror (error, "fork");
+      return -1;
+    }
+  if (pid == 0)
+    {
+      child_setup_fds (in, out, err);
+      umask (mask);
+      if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
+        _exit (126);
+      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
+        _exit (126);
+      if (chroot_child)
+        execvpe (path, (char *const *) opts->argv, envp);
+      else
+        execve (path, (char *const *) opts->argv, envp);
+      _exit (127);
+    }
+  return pid;
+}
+
 gboolean
 gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int *exit_status,
              GError **error)
 {
   const char *prog = opts->argv[0];
-  gboolean chroot_child = (opts->flags & GD_RUN_CHROOT) != 0;
-  g_autofree char *path = chroot_child ? g_strdup (prog) : find_program (prog);
+  g_autofree char *path = program_path (req, opts, "run", error);
   if (path == NULL)
-    {
-      gd_error_errno (error, ENOENT, "%s: program not found", prog);
-      return FALSE;
-    }
-  if (gd_conn_verbose (req->conn))
-    {
-      g_autofree char *cmd = g_strjoinv (" ", (char **) opts->argv);
-      gd_log (req->conn, "run: %s", cmd);
-    }
+    return FALSE;
 
   int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
   int p[2];
   gboolean ok = FALSE;
-  g_auto (GStrv) envp = NULL;
   g_autoptr (GString) obuf = g_string_new (NULL);
   g_autoptr (GString) ebuf = g_string_new (NULL);
   if (opts->stdin_fd >= 0)
@@ -246,36 +292,16 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       err_w = p[1];
     }
 
-  envp = child_environment (opts->env);
-  const char *sysroot = gd_conn_sysroot (req->conn);
-  mode_t mask = gd_conn_umask (req->conn);
-  int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
-  pid_t pid = fork ();
+  pid_t pid = fork_exec (req, opts, path, in_r, out_w, err_w >= 0 ? err_w : out_w, error);
   if (pid < 0)
-    {
-      gd_perror (error, "fork");
-      goto out;
-    }
-  if (pid == 0)
-    {
-      child_setup_fds (in_r, out_w, err_w >= 0 ? err_w : out_w);
-      umask (mask);
-      if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
-        _exit (126);
-      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
-        _exit (126);
-      if (chroot_child)
-        execvpe (path, (char *const *) opts->argv, envp);
-      else
-        execve (path, (char *const *) opts->argv, envp);
-      _exit (127);
-    }
+    goto out;
 
   close_if (&in_r);
   close_if (&out_w);
   close_if (&err_w);
 
   size_t in_off = 0;
+  gboolean too_big = FALSE;
   if (out_r >= 0)
     set_nonblock (out_r);
   if (err_r >= 0)
@@ -305,7 +331,15 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
       if (r <= 0)
         continue;
       if (i_out >= 0 && pfd[i_out].revents)
-        drain_fd (&out_r, obuf);
+        {
+          drain_fd (&out_r, obuf);
+          if (opts->max_out > 0 && obuf->len > opts->max_out)
+            {
+              too_big = TRUE;
+              kill (pid, SIGKILL);
+              break;
+            }
+        }
       if (i_err >= 0 && pfd[i_err].revents)
         drain_fd (&err_r, ebuf);
       if (i_in >= 0 && pfd[i_in].revents)
@@ -320,6 +354,12 @@ gd_run_full (GdRequest *req, const GdRunOpts *opts, char **out, char **err, int 
   int status = wait_for (pid);
   if (exit_status)
     *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  if (too_big)
+    {
+      gd_error_errno (error, E2BIG, "%s: the result is larger than the protocol allows (%zu bytes)",
+                      prog, opts->max_out);
+      goto out;
+    }
 
   if (status != 0 && !((opts->flags & GD_RUN_ANY_STATUS) && WIFEXITED (status)))
     {
@@ -356,6 +396,36 @@ out:
   close_if (&err_r);
   close_if (&err_w);
   return ok;
+}
+
+gboolean
+gd_run_verbatim (GdRequest *req, const GdRunOpts *opts, const char *prefix, const char *what,
+                 char **out, GError **error)
+{
+  GdRunOpts o = *opts;
+  o.flags |= GD_RUN_ANY_STATUS;
+  g_autofree char *sout = NULL, *serr = NULL;
+  int status = 0;
+  if (!gd_run_full (req, &o, &sout, &serr, &status, error))
+    return FALSE;
+  if (status != 0)
+    {
+      g_autofree char *msg = g_strdup (*serr ? serr : sout);
+      g_strstrip (msg);
+      if (*msg == '\0')
+        {
+          g_free (msg);
+          msg = g_strdup_printf ("%s exited with status %d", what ? what : o.argv[0], status);
+        }
+      if (prefix)
+        gd_error (error, "%s: %s", prefix, msg);
+      else
+        gd_error (error, "%s", msg);
+      return FALSE;
+    }
+  if (out)
+    *out = g_steal_pointer (&sout);
+  return TRUE;
 }
 
 gboolean
@@ -437,19 +507,9 @@ GdChild *
 gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error)
 {
   const char *prog = opts->argv[0];
-  gboolean chroot_child = (opts->flags & GD_RUN_CHROOT) != 0;
-  g_autofree char *path = chroot_child ? g_strdup (prog) : find_program (prog);
+  g_autofree char *path = program_path (req, opts, "spawn", error);
   if (path == NULL)
-    {
-      gd_error_errno (error, ENOENT, "%s: program not found", prog);
-      return NULL;
-    }
-  if (gd_conn_verbose (req->conn))
-    {
-      g_autofree char *cmd = g_strjoinv (" ", (char **) opts->argv);
-      gd_log (req->conn, "spawn: %s", cmd);
-    }
-  g_auto (GStrv) envp = NULL;
+    return NULL;
   int in = opts->stdin_fd >= 0 ? opts->stdin_fd : open_devnull (O_RDONLY);
   int err = memfd_create ("gd-child-stderr", MFD_CLOEXEC);
   /* Output nobody reads joins stderr: some programs report errors there. */
@@ -459,30 +519,10 @@ gd_child_spawn (GdRequest *req, const GdRunOpts *opts, GError **error)
       gd_perror (error, "%s", prog);
       goto fail;
     }
-  envp = child_environment (opts->env);
-  const char *sysroot = gd_conn_sysroot (req->conn);
-  mode_t mask = gd_conn_umask (req->conn);
-  int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
-  pid_t pid = fork ();
+  pid_t pid =
+      fork_exec (req, opts, path, in, out, (opts->flags & GD_RUN_FOLD_STDERR) ? out : err, error);
   if (pid < 0)
-    {
-      gd_perror (error, "fork");
-      goto fail;
-    }
-  if (pid == 0)
-    {
-      child_setup_fds (in, out, (opts->flags & GD_RUN_FOLD_STDERR) ? out : err);
-      umask (mask);
-      if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
-        _exit (126);
-      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
-        _exit (126);
-      if (chroot_child)
-        execvpe (path, (char *const *) opts->argv, envp);
-      else
-        execve (path, (char *const *) opts->argv, envp);
-      _exit (127);
-    }
+    goto fail;
   if (opts->stdin_fd < 0)
     close (in);
   GdChild *child = g_new0 (GdChild, 1);
@@ -556,4 +596,13 @@ gd_split_lines (const char *text)
       lines[n - 1] = NULL;
     }
   return lines;
+}
+
+char *
+gd_str_replace (const char *text, const char *from, const char *to)
+{
+  if (*from == '\0')
+    return g_strdup (text);
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+  return g_strjoinv (to, parts);
 }

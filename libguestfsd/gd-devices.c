@@ -104,6 +104,15 @@ sysfs_path_of_rdev (dev_t rdev)
   return realpath (link, NULL);
 }
 
+char *
+gd_device_sysfs_dir (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return NULL;
+  return sysfs_path_of_rdev (st.st_rdev);
+}
+
 static gboolean
 partsep_needed (const char *sysname)
 {
@@ -516,34 +525,42 @@ lvm_dm_name_to_path (const char *dmname)
   return g_string_free (out, FALSE);
 }
 
-char *
-gd_device_dm_name (const char *node)
+gboolean
+gd_device_dm_info (const char *node, char **name, char **uuid)
 {
   struct stat st;
   if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return NULL;
+    return FALSE;
   g_autofree char *dir =
       g_strdup_printf ("/sys/dev/block/%u:%u/dm", major (st.st_rdev), minor (st.st_rdev));
   g_autofree char *name_file = g_build_filename (dir, "name", NULL);
   g_autofree char *uuid_file = g_build_filename (dir, "uuid", NULL);
+  g_autofree char *n = NULL, *u = NULL;
+  if (!g_file_get_contents (name_file, &n, NULL, NULL))
+    return FALSE;
+  if (!g_file_get_contents (uuid_file, &u, NULL, NULL))
+    u = g_strdup ("");
+  if (name)
+    *name = g_strchomp (g_steal_pointer (&n));
+  if (uuid)
+    *uuid = g_strchomp (g_steal_pointer (&u));
+  return TRUE;
+}
+
+char *
+gd_device_dm_name (const char *node)
+{
   g_autofree char *dmname = NULL, *uuid = NULL;
-  if (!g_file_get_contents (name_file, &dmname, NULL, NULL))
-    return NULL;
-  g_strchomp (dmname);
-  if (*dmname == '\0')
+  if (!gd_device_dm_info (node, &dmname, &uuid) || *dmname == '\0')
     return NULL;
   /* A logical volume: "LVM-" and the VG and LV UUIDs (32 characters
    * each), with nothing after them (LVM's internal layers add "-real",
    * "-cow", "-tpool" ...). */
-  if (g_file_get_contents (uuid_file, &uuid, NULL, NULL))
+  if (g_str_has_prefix (uuid, "LVM-") && strlen (uuid) == 4 + 64)
     {
-      g_strchomp (uuid);
-      if (g_str_has_prefix (uuid, "LVM-") && strlen (uuid) == 4 + 64)
-        {
-          char *path = lvm_dm_name_to_path (dmname);
-          if (path != NULL)
-            return path;
-        }
+      char *path = lvm_dm_name_to_path (dmname);
+      if (path != NULL)
+        return path;
     }
   return g_strconcat ("/dev/mapper/", dmname, NULL);
 }
@@ -731,4 +748,15 @@ gd_device_table_partitions (GdDeviceTable *table)
         }
     }
   return out;
+}
+
+void
+gd_udev_settle (void)
+{
+  if (!gd_prog_exists ("udevadm"))
+    return;
+  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+  g_spawn_sync ("/", (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, NULL, NULL);
 }

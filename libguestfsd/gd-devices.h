@@ -37,10 +37,6 @@ char *gd_device_table_guest_disk_name (guint index);
  * partition number (0 for the whole disk). */
 gboolean gd_parse_guest_disk_name (const char *name, guint *index, guint *partnum);
 
-/* The node of partition partnum of a disk: /dev/sda1, but /dev/loop3p1
- * and /dev/nvme0n1p1 when the disk's name ends in a digit. */
-char *gd_device_partition_node (const char *disk_node, guint partnum);
-
 /* Node <-> guest name for nodes of the table's drives and their partitions,
  * and dm/md devices stacked on them. */
 char *gd_device_table_guest_name (GdDeviceTable *table, const char *node);

@@ -177,20 +177,26 @@ typedef struct
   size_t used;
 } FdSink;
 
-static gboolean
-write_all (int fd, const guint8 *buf, size_t len, GError **error)
+gboolean
+gd_write_all (int fd, const void *buf, size_t len, const char *name, GError **error)
 {
+  const char *p = buf;
   while (len > 0)
     {
-      ssize_t n = write (fd, buf, len);
+      ssize_t n = write (fd, p, len);
       if (n < 0)
         {
           if (errno == EINTR)
             continue;
-          gd_perror (error, "write");
+          if (error != NULL)
+            {
+              int e = errno;
+              gd_perror (error, "%s", name);
+              errno = e;
+            }
           return FALSE;
         }
-      buf += n;
+      p += n;
       len -= n;
     }
   return TRUE;
@@ -202,7 +208,7 @@ fd_sink_write (const void *data, size_t len, gpointer user_data, GError **error)
   FdSink *sink = user_data;
   if (sink->used + len > FILEIN_WRITE_SIZE)
     {
-      if (!write_all (sink->fd, sink->buf, sink->used, error))
+      if (!gd_write_all (sink->fd, sink->buf, sink->used, "write", error))
         return FALSE;
       sink->used = 0;
     }
@@ -218,7 +224,7 @@ gd_filein_to_fd (GdRequest *req, int fd, GError **error)
   FdSink sink = { .fd = fd, .buf = buf, .used = 0 };
   if (!gd_filein_receive (req, fd_sink_write, &sink, error))
     return FALSE;
-  return write_all (fd, sink.buf, sink.used, error);
+  return gd_write_all (fd, sink.buf, sink.used, "write", error);
 }
 
 /* ---- FileOut ------------------------------------------------------- */

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/swap.h>
@@ -19,6 +20,8 @@ static void
 mount_entry_free (gpointer p)
 {
   GdMountEntry *e = p;
+  if (e == NULL)
+    return; /* moved elsewhere */
   g_free (e->source);
   g_free (e->target);
   g_free (e->fstype);
@@ -26,9 +29,8 @@ mount_entry_free (gpointer p)
   g_free (e);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *
-unescape (const char *s)
+char *
+gd_unescape_octal (const char *s)
 {
   GString *out = g_string_sized_new (strlen (s));
   for (; *s; s++)
@@ -62,7 +64,7 @@ guest_path (const char *sysroot, const char *mountpoint)
 }
 
 GPtrArray *
-gd_mounts_list (GdConnection *conn, GError **error)
+gd_mountinfo_read (GError **error)
 {
   g_autofree char *text = NULL;
   g_autoptr (GError) local = NULL;
@@ -82,19 +84,54 @@ gd_mounts_list (GdConnection *conn, GError **error)
         dash++;
       if (nf < 10 || dash + 3 > nf)
         continue;
-      g_autofree char *mp = unescape (f[4]);
-      g_autofree char *target = guest_path (conn->cfg.sysroot, mp);
-      if (target == NULL)
-        continue;
       GdMountEntry *e = g_new0 (GdMountEntry, 1);
       e->mnt_id = (guint) g_ascii_strtoull (f[0], NULL, 10);
-      e->target = g_steal_pointer (&target);
-      e->fstype = unescape (f[dash + 1]);
-      e->source = unescape (f[dash + 2]);
+      e->target = gd_unescape_octal (f[4]);
+      e->fstype = gd_unescape_octal (f[dash + 1]);
+      e->source = gd_unescape_octal (f[dash + 2]);
       e->options = g_strdup (f[5]);
       g_ptr_array_add (out, e);
     }
   return out;
+}
+
+GPtrArray *
+gd_mounts_list (GdConnection *conn, GError **error)
+{
+  g_autoptr (GPtrArray) all = gd_mountinfo_read (error);
+  if (all == NULL)
+    return NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (mount_entry_free);
+  for (guint i = 0; i < all->len; i++)
+    {
+      GdMountEntry *e = g_ptr_array_index (all, i);
+      char *target = guest_path (conn->cfg.sysroot, e->target);
+      if (target == NULL)
+        continue;
+      g_free (e->target);
+      e->target = target;
+      g_ptr_array_add (out, g_steal_pointer (&all->pdata[i]));
+    }
+  return out;
+}
+
+char *
+gd_mountpoint_resolve (GdRequest *req, const char *mountpoint, GError **error)
+{
+  if (mountpoint[0] != '/')
+    {
+      gd_error_errno (error, EINVAL, "%s: mount point must be an absolute path", mountpoint);
+      return NULL;
+    }
+  int fd = gd_open (req, mountpoint, O_PATH | O_DIRECTORY, 0, error);
+  if (fd < 0)
+    return NULL;
+  g_autofree char *link = gd_fd_path (fd);
+  char *host = g_file_read_link (link, NULL);
+  close (fd);
+  if (host == NULL)
+    gd_error_errno (error, EIO, "%s: cannot resolve mount point", mountpoint);
+  return host;
 }
 
 /* A swap file enabled in the guest (swapon_file) keeps its filesystem busy:
@@ -111,7 +148,7 @@ swapoff_guest_files (GdConnection *conn)
       g_auto (GStrv) f = g_strsplit_set (*l, " \t", 2);
       if (l == lines || f[0] == NULL || f[1] == NULL || !strstr (f[1], "file"))
         continue;
-      g_autofree char *path = unescape (f[0]);
+      g_autofree char *path = gd_unescape_octal (f[0]);
       g_autofree char *guest = guest_path (conn->cfg.sysroot, path);
       if (guest != NULL)
         swapoff (path);

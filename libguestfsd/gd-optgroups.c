@@ -19,8 +19,8 @@
 
 #include "gd-engine.h"
 
-static gboolean
-kernel_has_filesystem (const char *fs)
+gboolean
+gd_kernel_has_filesystem (const char *fs)
 {
   g_autofree char *text = NULL;
   if (!g_file_get_contents ("/proc/filesystems", &text, NULL, NULL))
@@ -60,28 +60,24 @@ have_md (void)
   return access ("/proc/mdstat", F_OK) == 0 || kernel_module_exists ("md-mod");
 }
 
-/* The device-mapper driver registers the misc device "device-mapper".  A
- * /dev/mapper/control node alone proves nothing (a host may have the
- * node and no driver); with the node the kernel loads dm-mod on open. */
-/* The filesystem is built in, or a module for it loads (the appliance's
- * kernel has btrfs as a module, not loaded at start-up). */
-static gboolean
-kernel_can_mount (const char *fs)
+gboolean
+gd_kernel_can_mount (const char *fs)
 {
-  if (kernel_has_filesystem (fs))
+  if (gd_kernel_has_filesystem (fs))
     return TRUE;
   if (access ("/proc/modules", F_OK) != 0 || !gd_prog_exists ("modprobe"))
     return FALSE;
-  const char *argv[] = { "modprobe", fs, NULL };
-  gint status = -1;
-  if (!g_spawn_sync ("/", (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, &status, NULL) ||
-      status != 0)
-    return FALSE;
-  return kernel_has_filesystem (fs);
+  /* Whatever modprobe says, the kernel's list tells. */
+  const char *argv[] = { "modprobe", "--", fs, NULL };
+  g_spawn_sync ("/", (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, NULL, NULL);
+  return gd_kernel_has_filesystem (fs);
 }
 
+/* The device-mapper driver registers the misc device "device-mapper".  A
+ * /dev/mapper/control node alone proves nothing (a host may have the
+ * node and no driver); with the node the kernel loads dm-mod on open. */
 static gboolean
 have_device_mapper (void)
 {
@@ -99,7 +95,7 @@ system_supports (GdGroup group)
   switch (group)
     {
     case GD_GROUP_BTRFS:
-      return gd_prog_exists ("btrfs") && kernel_can_mount ("btrfs");
+      return gd_prog_exists ("btrfs") && gd_kernel_can_mount ("btrfs");
     case GD_GROUP_EXTLINUX:
       return gd_prog_exists ("extlinux");
     case GD_GROUP_F2FS:

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gd-partscan.h"
@@ -155,9 +154,7 @@ gd_partitions_sync (const char *node, GError **error)
   ioctl (fd, BLKFLSBUF, 0);
   ioctl (fd, BLKRRPART, 0); /* may fail: busy, or no parser; fixed below */
 
-  g_autofree char *link =
-      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
-  g_autofree char *syspath = realpath (link, NULL);
+  g_autofree char *syspath = gd_device_sysfs_dir (node);
   if (syspath == NULL)
     {
       close (fd);

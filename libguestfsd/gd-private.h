@@ -235,6 +235,15 @@ char *gd_map_device_names (GdConnection *conn, const char *text);
 /* The guest name for a host node (/dev/loop3p1 -> /dev/sda1); a copy of
  * node when it is not one of ours. */
 char *gd_device_guest_name (GdConnection *conn, const char *node);
+/* The node of partition partnum of a disk: /dev/sda1, but /dev/loop3p1
+ * and /dev/nvme0n1p1 when the disk's name ends in a digit. */
+char *gd_device_partition_node (const char *disk_node, guint partnum);
+/* The canonical sysfs directory (/sys/devices/...) of a block device
+ * node, or NULL. */
+char *gd_device_sysfs_dir (const char *node);
+/* The device-mapper name and UUID of node (each may be NULL; the UUID is
+ * "" when it has none), or FALSE if node is not a device-mapper device. */
+gboolean gd_device_dm_info (const char *node, char **name, char **uuid);
 /* The name the original gives a device-mapper node (/dev/dm-3,
  * /dev/mapper/VG-LV): /dev/VG/LV for a logical volume, else
  * /dev/mapper/NAME; NULL if node is not a device-mapper device. */
@@ -254,6 +263,10 @@ GdDevice *gd_device_lookup (GdConnection *conn, const char *name, GError **error
  * table on the disk.  Every handler that changes a partition table calls
  * it before returning. */
 gboolean gd_partitions_sync (const char *node, GError **error);
+/* Waits (at most 30 s) for udev to make or remove the nodes and links of
+ * devices just changed (/dev/VG/LV, /dev/mapper/NAME, /dev/md/NAME).
+ * Does nothing without udevadm. */
+void gd_udev_settle (void);
 
 /* ------------------------------------------------------------------------
  * Helper programs.
@@ -285,6 +298,9 @@ typedef struct
    * is fine), so a host program can work on "." inside the guest; 0 or
    * -1 means "/" (or the guest's / with GD_RUN_CHROOT). */
   int cwd_fd;
+  /* gd_run_full: most bytes of stdout captured (0: no limit); a program
+   * that prints more is killed and the error is E2BIG. */
+  size_t max_out;
 } GdRunOpts;
 
 /* Runs argv (looked up in the daemon's PATH).  With out/err non-NULL the
@@ -297,6 +313,13 @@ gboolean gd_runv (GdRequest *req, const char *const *argv, GdRunFlags flags, cha
 gboolean gd_run (GdRequest *req, char **out, GError **error, const char *prog,
                  ...) G_GNUC_NULL_TERMINATED;
 gboolean gd_prog_exists (const char *prog);
+/* gd_run_full (GD_RUN_ANY_STATUS is added) for programs whose own message
+ * is the whole error (lvm, mdadm, ldmtool): on a non-zero exit the message
+ * is their stderr (or stdout), stripped and used as it is, after
+ * "PREFIX: " when prefix is not NULL; when they said nothing, "WHAT
+ * exited with status N" (what NULL: argv[0]). */
+gboolean gd_run_verbatim (GdRequest *req, const GdRunOpts *opts, const char *prefix,
+                          const char *what, char **out, GError **error);
 
 /* Run func in a forked child that has chrooted into the sysroot (so it can
  * only see the guest), with stdin and stdout on the given fds (-1 keeps
@@ -333,8 +356,18 @@ typedef struct
   char *options;
 } GdMountEntry;
 
+/* Every mount of this mount namespace, in /proc/self/mountinfo's order
+ * (parents first); target is the host path here. */
+GPtrArray *gd_mountinfo_read (GError **error);
 /* Filesystems mounted at or under the sysroot, shortest path first. */
 GPtrArray *gd_mounts_list (GdConnection *conn, GError **error);
+/* Undoes the \ooo escapes of blanks and backslashes in the kernel's
+ * /proc/self/mountinfo and /proc/swaps. */
+char *gd_unescape_octal (const char *s);
+/* The host path of the guest directory mountpoint, resolved inside the
+ * sysroot so that a symlink in the guest cannot send a mount elsewhere:
+ * the target to give mount(8).  EINVAL unless mountpoint is absolute. */
+char *gd_mountpoint_resolve (GdRequest *req, const char *mountpoint, GError **error);
 /* Unmounts everything under the sysroot, deepest first. */
 gboolean gd_umount_all (GdConnection *conn, GError **error);
 
@@ -344,6 +377,12 @@ gboolean gd_umount_all (GdConnection *conn, GError **error);
 
 gboolean gd_group_available (GdGroup group);
 GdGroup gd_group_lookup (const char *name);
+/* Whether the running kernel lists filesystem type fs in /proc/filesystems
+ * (FALSE when that cannot be read). */
+gboolean gd_kernel_has_filesystem (const char *fs);
+/* The same, or a module for it loads (modprobe): the appliance's kernel
+ * has some filesystems (btrfs ...) as modules nothing has loaded yet. */
+gboolean gd_kernel_can_mount (const char *fs);
 
 /* ------------------------------------------------------------------------
  * Support for the generated stubs.
@@ -358,6 +397,9 @@ GPtrArray *gd_resolve_device_list (GdRequest *req, u_int len, char **names, GErr
 GdMountable *gd_resolve_mountable (GdRequest *req, const char *name, gboolean allow_path,
                                    GError **error);
 GdDevOrPath *gd_resolve_dev_or_path (GdRequest *req, const char *name, GError **error);
+/* For handlers whose Mountable must be a block device (a device or a
+ * btrfs subvolume's): the device, or NULL with EINVAL for a path. */
+const GdDevice *gd_mountable_device (const GdMountable *m, GError **error);
 /* A NULL-terminated vector of the XDR list's own strings (not copied). */
 char **gd_strv_borrow (u_int len, char **val);
 
@@ -379,7 +421,14 @@ gboolean gd_result_take_strv (GdRequest *req, char **list, gboolean hashtable, G
 
 /* Splits command output into lines, dropping one trailing empty line. */
 char **gd_split_lines (const char *text);
+/* write(2) until all len bytes are written, retrying EINTR.  FALSE with
+ * errno set, and *error "NAME: strerror" unless error is NULL (which
+ * makes it safe in a forked child). */
+gboolean gd_write_all (int fd, const void *buf, size_t len, const char *name, GError **error);
 /* Removes trailing newlines in place; returns s. */
 char *gd_chomp (char *s);
+/* text with every occurrence of from replaced by to (a copy of text when
+ * from is ""). */
+char *gd_str_replace (const char *text, const char *from, const char *to);
 
 G_END_DECLS

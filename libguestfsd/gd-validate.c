@@ -150,6 +150,14 @@ gd_resolve_mountable (GdRequest *req, const char *name, gboolean allow_path, GEr
   return m;
 }
 
+const GdDevice *
+gd_mountable_device (const GdMountable *m, GError **error)
+{
+  if (m->device == NULL)
+    gd_error_errno (error, EINVAL, "%s: not a device", m->path ? m->path : "mountable");
+  return m->device;
+}
+
 GdDevOrPath *
 gd_resolve_dev_or_path (GdRequest *req, const char *name, GError **error)
 {

@@ -365,10 +365,7 @@ settle_devices (void)
       if (ifd >= 0)
         close (ifd);
       /* Cannot watch: let udevadm do the waiting. */
-      const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-      g_spawn_sync ("/", (char **) argv, NULL,
-                    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                    NULL, NULL, NULL, NULL, NULL, NULL);
+      gd_udev_settle ();
       return;
     }
   gint64 deadline = g_get_monotonic_time () + SETTLE_TIMEOUT_MS * 1000;

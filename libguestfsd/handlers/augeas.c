@@ -128,8 +128,9 @@ load_failure (augeas *aug)
 }
 
 static GdWmsg *
-serve (GdWorkerChild *wc, augeas *aug, GdWmsg *req)
+serve (GdWorkerChild *wc, GdWmsg *req, gpointer data)
 {
+  augeas *aug = data;
   gint64 op, n;
   const char *a = NULL, *b = NULL, *c = NULL;
   if (!gd_wmsg_get_int (req, &op))
@@ -216,7 +217,7 @@ serve (GdWorkerChild *wc, augeas *aug, GdWmsg *req)
        * so that between requests the worker keeps nothing busy (Augeas
        * keeps no file open). */
       if (!gd_worker_child_chroot (wc))
-        return gd_wmsg_error (errno, "chroot: %s", g_strerror (errno));
+        return gd_wmsg_errno ("chroot");
       umask ((mode_t) n & 0777);
       r = op == OP_SAVE ? aug_save (aug) : aug_load (aug);
       ok = r < 0 ? file_failures (aug, op == OP_SAVE ? "augeas save failed" : "augeas load failed")
@@ -224,7 +225,7 @@ serve (GdWorkerChild *wc, augeas *aug, GdWmsg *req)
       if (!gd_worker_child_leave (wc))
         {
           gd_wmsg_free (ok);
-          return gd_wmsg_error (errno, "leaving the chroot: %s", g_strerror (errno));
+          return gd_wmsg_errno ("leaving the chroot");
         }
       return ok;
     case OP_SETM:
@@ -272,33 +273,13 @@ augeas_worker_main (GdWorkerChild *wc, gpointer data)
   if (!(t->flags & AUG_NO_LOAD))
     {
       if (!gd_worker_child_chroot (wc))
-        {
-          gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-          return 1;
-        }
+        return gd_worker_child_fail (wc, gd_wmsg_errno ("chroot"));
       if (aug_load (aug) < 0)
-        {
-          gd_worker_child_send (wc, load_failure (aug));
-          return 1;
-        }
+        return gd_worker_child_fail (wc, load_failure (aug));
       if (!gd_worker_child_leave (wc))
-        {
-          gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-          return 1;
-        }
+        return gd_worker_child_fail (wc, gd_wmsg_errno ("chroot"));
     }
-  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
-    return 1;
-
-  GdWmsg *req;
-  while ((req = gd_worker_child_recv (wc)) != NULL)
-    {
-      GdWmsg *reply = serve (wc, aug, req);
-      gd_wmsg_free (req);
-      if (!gd_worker_child_send (wc, reply))
-        break;
-    }
-  return 0;
+  return gd_worker_child_serve (wc, serve, aug);
 }
 
 /* The template: loads the lenses from the host (never chrooted, it
@@ -312,15 +293,9 @@ augeas_template_main (GdWorkerChild *wc, gpointer data)
   int flags = (args->flags & ~AUG_NO_MODL_AUTOLOAD) | AUG_NO_LOAD | AUG_NO_ERR_CLOSE;
   augeas *aug = aug_init (args->root, NULL, flags);
   if (aug == NULL)
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (0, "augeas initialization failed"));
-      return 1;
-    }
+    return gd_worker_child_fail (wc, gd_wmsg_error (0, "augeas initialization failed"));
   if (aug_error (aug) != AUG_NOERROR)
-    {
-      gd_worker_child_send (wc, aug_failure (aug, "augeas initialization failed"));
-      return 1;
-    }
+    return gd_worker_child_fail (wc, aug_failure (aug, "augeas initialization failed"));
   if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
     return 1;
   Template t = { aug, args->flags };

@@ -31,25 +31,6 @@ typedef struct
 } Decoder;
 
 static gboolean
-write_all (int fd, const guint8 *p, size_t len, const char *path, GError **error)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          gd_perror (error, "%s", path);
-          return FALSE;
-        }
-      p += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
-static gboolean
 decode_chunk (const void *data, size_t len, gpointer user_data, GError **error)
 {
   Decoder *d = user_data;
@@ -59,7 +40,7 @@ decode_chunk (const void *data, size_t len, gpointer user_data, GError **error)
       /* 4 characters give at most 3 bytes. */
       size_t take = MIN (len, sizeof d->out / 4 * 4);
       size_t n = g_base64_decode_step ((const char *) p, take, d->out, &d->state, &d->save);
-      if (!write_all (d->fd, d->out, n, d->path, error))
+      if (!gd_write_all (d->fd, d->out, n, d->path, error))
         return FALSE;
       p += take;
       len -= take;

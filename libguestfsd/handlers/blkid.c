@@ -97,17 +97,6 @@ gd_fs_probe_tag (GdRequest *req, const char *node, const char *tag, GError **err
   return g_strdup (v ? v : "");
 }
 
-const char *
-gd_fs_mountable_node (const GdMountable *m, GError **error)
-{
-  if (m->type == GD_MOUNTABLE_PATH || m->device == NULL)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", m->path ? m->path : "mountable");
-      return NULL;
-    }
-  return m->device->node;
-}
-
 /* "dm-2" before "dm-10". */
 static int
 compare_names (gconstpointer a, gconstpointer b)
@@ -458,22 +447,22 @@ gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error
 gboolean
 gd_do_vfs_type (GdRequest *req, const GdMountable *mountable, char **ret, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  return node && (*ret = gd_fs_probe_tag (req, node, "TYPE", error)) != NULL;
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  return dev && (*ret = gd_fs_probe_tag (req, dev->node, "TYPE", error)) != NULL;
 }
 
 gboolean
 gd_do_vfs_label (GdRequest *req, const GdMountable *mountable, char **ret, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  return node && (*ret = gd_fs_probe_tag (req, node, "LABEL", error)) != NULL;
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  return dev && (*ret = gd_fs_probe_tag (req, dev->node, "LABEL", error)) != NULL;
 }
 
 gboolean
 gd_do_vfs_uuid (GdRequest *req, const GdMountable *mountable, char **ret, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  return node && (*ret = gd_fs_probe_tag (req, node, "UUID", error)) != NULL;
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  return dev && (*ret = gd_fs_probe_tag (req, dev->node, "UUID", error)) != NULL;
 }
 
 gboolean

@@ -173,30 +173,6 @@ open_fs_target (GdRequest *req, const GdMountable *fs, gboolean readonly, Target
  * Running btrfs-progs.
  */
 
-static char *
-replace_all (const char *text, const char *from, const char *to)
-{
-  if (*from == '\0')
-    return g_strdup (text);
-  g_auto (GStrv) parts = g_strsplit (text, from, -1);
-  return g_strjoinv (to, parts);
-}
-
-typedef struct
-{
-  GdConnection *conn;
-} MapCtx;
-
-static gboolean
-map_device_cb (const GMatchInfo *info, GString *res, gpointer data)
-{
-  MapCtx *ctx = data;
-  g_autofree char *node = g_match_info_fetch (info, 0);
-  g_autofree char *guest = gd_device_guest_name (ctx->conn, node);
-  g_string_append (res, guest);
-  return FALSE;
-}
-
 /* btrfs-progs messages name what it was given: our "." or
  * /proc/self/fd/0, the host's device nodes, the sysroot's host path.  Put
  * the guest's names in their place. */
@@ -212,18 +188,13 @@ guest_names (GdRequest *req, const char *msg, const Target *t)
         g_once_init_leave (&dot_re, g_regex_new ("(?<=^|[\\s'\"])\\.(?=$|[\\s'\":,])",
                                                  G_REGEX_MULTILINE, 0, NULL));
       g_autofree char *a1 = g_regex_replace_literal (dot_re, msg, -1, 0, t->name, 0, NULL);
-      a = replace_all (a1 ? a1 : msg, "/proc/self/fd/0", t->name);
+      a = gd_str_replace (a1 ? a1 : msg, "/proc/self/fd/0", t->name);
     }
   else
     a = g_strdup (msg);
   const char *sysroot = gd_conn_sysroot (gd_request_connection (req));
-  g_autofree char *b = strcmp (sysroot, "/") != 0 ? replace_all (a, sysroot, "") : g_strdup (a);
-  static GRegex *dev_re;
-  if (g_once_init_enter (&dev_re))
-    g_once_init_leave (&dev_re, g_regex_new ("/dev/[A-Za-z0-9_.+/-]*[A-Za-z0-9_]", 0, 0, NULL));
-  MapCtx ctx = { gd_request_connection (req) };
-  char *c = g_regex_replace_eval (dev_re, b, -1, 0, 0, map_device_cb, &ctx, NULL);
-  return c ? c : g_strdup (b);
+  g_autofree char *b = strcmp (sysroot, "/") != 0 ? gd_str_replace (a, sysroot, "") : g_strdup (a);
+  return gd_map_device_names (gd_request_connection (req), b);
 }
 
 /* The message of a failed run ("prog: its stderr") as the user should
@@ -240,8 +211,8 @@ tidy_message (GdRequest *req, const char *raw, const Target *t, const char *subj
       g_free (msg);
       msg = b;
     }
-  g_autofree char *a = replace_all (msg, "\nERROR: ", "\n");
-  g_autofree char *b = replace_all (a, ": ERROR: ", ": ");
+  g_autofree char *a = gd_str_replace (msg, "\nERROR: ", "\n");
+  g_autofree char *b = gd_str_replace (a, ": ERROR: ", ": ");
   if (subject != NULL && strstr (b, subject) == NULL)
     return g_strdup_printf ("%s: %s", subject, b);
   return g_steal_pointer (&b);

@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 
 #include "confine.h"
+#include "devdata.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -143,25 +144,7 @@ compress_fd (GdRequest *req, const char *ctype, int fd, const char *name, int le
     }
 
   const char *argv[] = { c->prog, "-c", level_flag, NULL };
-  int p[2];
-  if (!gdc_pipe (p, error))
-    return FALSE;
-  GdcProg prog;
-  gboolean started = gdc_prog_start (req, argv, fd, p[1], &prog, error);
-  close (p[1]);
-  if (!started)
-    {
-      close (p[0]);
-      return FALSE;
-    }
-  if (!gd_fileout_from_fd (req, p[0], 0, error))
-    {
-      close (p[0]);
-      gdc_prog_abort (&prog);
-      return FALSE;
-    }
-  close (p[0]);
-  return gdc_prog_wait (&prog, error);
+  return devdata_program_to_fileout (req, argv, fd, error);
 }
 
 gboolean

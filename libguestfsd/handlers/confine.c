@@ -9,20 +9,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <archive.h>
 
 #include "confine.h"
-
-extern char **environ;
 
 /* Longest failure report kept (the protocol caps messages at 64 KiB). */
 #define REPORT_MAX 65536
@@ -96,20 +92,7 @@ gdc_noted (void)
 gboolean
 gdc_write_all (int fd, const void *buf, size_t len)
 {
-  const char *p = buf;
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return FALSE;
-        }
-      p += n;
-      len -= n;
-    }
-  return TRUE;
+  return gd_write_all (fd, buf, len, NULL, NULL);
 }
 
 /* ---- in the daemon ----------------------------------------------------- */
@@ -250,30 +233,6 @@ new_memfd (const char *name, GError **error)
   return fd;
 }
 
-static int
-wait_status (pid_t pid)
-{
-  int status;
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  return status;
-}
-
-static void
-status_error (GError **error, const char *what, int status)
-{
-  if (status == -1)
-    gd_perror (error, "%s: waitpid", what);
-  else if (WIFEXITED (status))
-    gd_error (error, "%s exited with status %d", what, WEXITSTATUS (status));
-  else if (WIFSIGNALED (status))
-    gd_error (error, "%s killed by signal %d (%s)", what, WTERMSIG (status),
-              g_strsignal (WTERMSIG (status)));
-  else
-    gd_error (error, "%s ended with status 0x%x", what, status);
-}
-
 typedef struct
 {
   GdcFunc func;
@@ -359,9 +318,9 @@ gdc_wait (GdcChild *child, GError **error)
 {
   close_fd (&child->in);
   close_fd (&child->out);
-  int status = wait_status (child->pid);
+  g_autoptr (GError) status_error = NULL;
+  gboolean ok = gd_wait_child (child->pid, child->what, &status_error);
   child->pid = -1;
-  gboolean ok = status == 0;
   g_autofree char *report = read_memfd (child->report);
   if (*report)
     {
@@ -372,7 +331,7 @@ gdc_wait (GdcChild *child, GError **error)
       ok = FALSE;
     }
   else if (!ok)
-    status_error (error, child->what, status);
+    g_propagate_error (error, g_steal_pointer (&status_error));
   close_fd (&child->report);
   g_clear_pointer (&child->what, g_free);
   return ok;
@@ -386,7 +345,7 @@ gdc_abort (GdcChild *child)
   if (child->pid > 0)
     {
       kill (child->pid, SIGKILL);
-      wait_status (child->pid);
+      gd_wait_child (child->pid, child->what, NULL);
     }
   child->pid = -1;
   close_fd (&child->report);
@@ -471,143 +430,6 @@ gboolean
 gdc_filein_to_socket (GdRequest *req, int fd, GError **error)
 {
   return gd_filein_receive (req, send_to_socket, GINT_TO_POINTER (fd), error);
-}
-
-gboolean
-gdc_prog_start (GdRequest *req, const char *const *argv, int in, int out, GdcProg *prog,
-                GError **error)
-{
-  *prog = (GdcProg){ .pid = -1, .err = -1 };
-  if (!gd_prog_exists (argv[0]))
-    {
-      gd_error_errno (error, ENOENT, "%s: program not found", argv[0]);
-      return FALSE;
-    }
-  if (gd_conn_verbose (gd_request_connection (req)))
-    {
-      g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
-      gd_log (gd_request_connection (req), "run: %s", cmd);
-    }
-  prog->err = new_memfd ("guestfsd-stderr", error);
-  if (prog->err < 0)
-    return FALSE;
-  int null_in = -1, null_out = -1;
-  if (in < 0)
-    in = null_in = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out < 0)
-    out = null_out = open ("/dev/null", O_WRONLY | O_CLOEXEC);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init (&fa);
-  posix_spawn_file_actions_adddup2 (&fa, in, 0);
-  posix_spawn_file_actions_adddup2 (&fa, out, 1);
-  posix_spawn_file_actions_adddup2 (&fa, prog->err, 2);
-  posix_spawn_file_actions_addchdir_np (&fa, "/");
-  posix_spawnattr_init (&attr);
-  sigset_t sigs;
-  sigemptyset (&sigs);
-  posix_spawnattr_setsigmask (&attr, &sigs);
-  sigaddset (&sigs, SIGPIPE);
-  posix_spawnattr_setsigdefault (&attr, &sigs);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  int r = posix_spawnp (&prog->pid, argv[0], &fa, &attr, (char *const *) argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  posix_spawnattr_destroy (&attr);
-  close_fd (&null_in);
-  close_fd (&null_out);
-  if (r != 0)
-    {
-      errno = r;
-      gd_perror (error, "%s", argv[0]);
-      close_fd (&prog->err);
-      prog->pid = -1;
-      return FALSE;
-    }
-  prog->name = g_strdup (argv[0]);
-  return TRUE;
-}
-
-gboolean
-gdc_prog_wait (GdcProg *prog, GError **error)
-{
-  int status = wait_status (prog->pid);
-  prog->pid = -1;
-  gboolean ok = status == 0;
-  if (!ok)
-    {
-      g_autofree char *err = read_memfd (prog->err);
-      gd_chomp (err);
-      if (*err)
-        gd_error (error, "%s", err);
-      else
-        status_error (error, prog->name, status);
-    }
-  close_fd (&prog->err);
-  g_clear_pointer (&prog->name, g_free);
-  return ok;
-}
-
-gboolean
-gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize max, char **out,
-                  char **err, int *status, GError **error)
-{
-  int p[2];
-  if (!gdc_pipe (p, error))
-    return FALSE;
-  GdcProg prog;
-  gboolean started = gdc_prog_start (req, argv, stdin_fd, p[1], &prog, error);
-  close (p[1]);
-  if (!started)
-    {
-      close (p[0]);
-      return FALSE;
-    }
-  g_autoptr (GString) buf = g_string_new (NULL);
-  gboolean too_big = FALSE;
-  char tmp[65536];
-  for (;;)
-    {
-      ssize_t n = read (p[0], tmp, sizeof tmp);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      if (buf->len + (gsize) n > max)
-        {
-          too_big = TRUE;
-          break;
-        }
-      g_string_append_len (buf, tmp, n);
-    }
-  close (p[0]);
-  if (too_big)
-    {
-      gd_error_errno (error, E2BIG, "%s: the result is larger than the protocol allows (%zu bytes)",
-                      argv[0], (size_t) max);
-      gdc_prog_abort (&prog);
-      return FALSE;
-    }
-  int st = wait_status (prog.pid);
-  prog.pid = -1;
-  *status = WIFEXITED (st) ? WEXITSTATUS (st) : -1;
-  *err = read_memfd (prog.err);
-  gdc_prog_abort (&prog);
-  *out = g_string_free (g_steal_pointer (&buf), FALSE);
-  return TRUE;
-}
-
-void
-gdc_prog_abort (GdcProg *prog)
-{
-  if (prog->pid > 0)
-    {
-      kill (prog->pid, SIGKILL);
-      wait_status (prog->pid);
-    }
-  prog->pid = -1;
-  close_fd (&prog->err);
-  g_clear_pointer (&prog->name, g_free);
 }
 
 /* ---- libarchive compression filters ------------------------------------ */

@@ -8,7 +8,8 @@
  * memfd, so the parent can turn it into a proper error reply.
  *
  * A helper program is a host program (gzip, lzop, file ...) whose stdin
- * and stdout are fds the handler chose: it never sees a guest path name.
+ * and stdout are fds the handler chose (gd_child_spawn, gd_run_full): it
+ * never sees a guest path name.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -82,22 +83,6 @@ gboolean gdc_run (GdRequest *req, const char *what, GdcFunc func, gpointer data,
  * EPIPE, never SIGPIPE). */
 gboolean gdc_filein_to_socket (GdRequest *req, int fd, GError **error);
 
-typedef struct
-{
-  pid_t pid;
-  int err; /* memfd with the program's stderr */
-  char *name;
-} GdcProg;
-
-/* Starts a host program found on PATH with stdin/stdout on the given fds
- * (-1: /dev/null) and its stderr saved for the error message. */
-gboolean gdc_prog_start (GdRequest *req, const char *const *argv, int in, int out, GdcProg *prog,
-                         GError **error);
-/* Reaps it; a non-zero exit is an error carrying its stderr. */
-gboolean gdc_prog_wait (GdcProg *prog, GError **error);
-/* Error paths: kills and reaps it. */
-void gdc_prog_abort (GdcProg *prog);
-
 /* Opens a guest file to read its content (as a helper's stdin, say): a
  * regular file, after following symlinks in the guest.  Directories are
  * EISDIR; device nodes, FIFOs and sockets are EINVAL and are never opened,
@@ -110,12 +95,6 @@ int gdc_open_file (GdRequest *req, const char *path, struct stat *st, GError **e
  * with mode & ~umask, and refuses to open anything else. */
 int gdc_create_file (GdRequest *req, const char *path, mode_t mode, GError **error);
 
-/* Runs a host program reading stdin_fd, and returns its stdout (at most
- * max bytes: a program that says more is killed, E2BIG), its stderr and
- * its exit status (-1 when killed by a signal).  Only failing to run it is
- * an error. */
-gboolean gdc_prog_capture (GdRequest *req, const char *const *argv, int stdin_fd, gsize max,
-                           char **out, char **err, int *status, GError **error);
 /* What a reply can carry, about: the protocol's message limit. */
 #define GDC_MAX_RESULT (4 * 1024 * 1024)
 

@@ -152,6 +152,25 @@ copy_data (GdRequest *req, const Endpoint *src, const Endpoint *dst, const CopyP
   return TRUE;
 }
 
+/* copy_data, then closes both ends (a failed close of the destination is
+ * an error: it may be where a write error shows) and, when the
+ * destination is a device, lets the kernel see what it now holds. */
+static gboolean
+copy_and_close (GdRequest *req, Endpoint *src, Endpoint *dst, const CopyParams *params,
+                const GdDevice *dst_dev, GError **error)
+{
+  gboolean ok = copy_data (req, src, dst, params, error);
+  close (src->fd);
+  if (close (dst->fd) < 0 && ok)
+    {
+      gd_perror (error, "%s: close", dst->name);
+      ok = FALSE;
+    }
+  if (dst_dev != NULL)
+    devdata_device_written (req, dst_dev->node);
+  return ok;
+}
+
 /* The four copy_*_to_* procedures: options checked, ends opened, copied. */
 static gboolean
 copy_common (GdRequest *req, const GdDevice *src_dev, const char *src_path, const GdDevice *dst_dev,
@@ -227,16 +246,7 @@ copy_common (GdRequest *req, const GdDevice *src_dev, const char *src_path, cons
     .sparse = sparse,
     .progress = TRUE,
   };
-  gboolean ok = copy_data (req, &src, &dst, &params, error);
-  close (src.fd);
-  if (close (dst.fd) < 0 && ok)
-    {
-      gd_perror (error, "%s: close", dst.name);
-      ok = FALSE;
-    }
-  if (dst_dev != NULL)
-    devdata_device_written (req, dst_dev->node);
-  return ok;
+  return copy_and_close (req, &src, &dst, &params, dst_dev, error);
 }
 
 gboolean
@@ -297,16 +307,7 @@ copy_dev_or_path (GdRequest *req, const GdDevOrPath *src, const GdDevOrPath *des
     .exact = size >= 0,
     .progress = progress,
   };
-  gboolean ok = copy_data (req, &s, &d, &params, error);
-  close (s.fd);
-  if (close (d.fd) < 0 && ok)
-    {
-      gd_perror (error, "%s: close", d.name);
-      ok = FALSE;
-    }
-  if (dest->device != NULL)
-    devdata_device_written (req, dest->device->node);
-  return ok;
+  return copy_and_close (req, &s, &d, &params, dest->device, error);
 }
 
 gboolean

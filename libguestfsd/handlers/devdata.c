@@ -241,7 +241,7 @@ devdata_device_written (GdRequest *req, const char *node)
 }
 
 gboolean
-devdata_program_to_fileout (GdRequest *req, const char *const *argv, GError **error)
+devdata_program_to_fileout (GdRequest *req, const char *const *argv, int stdin_fd, GError **error)
 {
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
@@ -249,7 +249,7 @@ devdata_program_to_fileout (GdRequest *req, const char *const *argv, GError **er
       gd_perror (error, "pipe");
       return FALSE;
     }
-  GdRunOpts opts = { .argv = argv, .stdin_fd = -1, .stdout_fd = p[1] };
+  GdRunOpts opts = { .argv = argv, .stdin_fd = stdin_fd, .stdout_fd = p[1] };
   GdChild *child = gd_child_spawn (req, &opts, error);
   close (p[1]);
   if (child == NULL)

@@ -1,6 +1,6 @@
 /* libguestfsd handlers: helpers shared by the data-on-devices family
  * (copydev.c, devio.c, discard.c, ntfsclone.c, scrub.c, tsk.c, upload.c,
- * zero.c).
+ * zero.c), and compress.c (devdata_program_to_fileout).
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -53,10 +53,12 @@ gboolean devdata_pwrite (int fd, const void *buf, size_t len, guint64 offset, co
  * use).  Failures are only logged. */
 void devdata_device_written (GdRequest *req, const char *node);
 
-/* FileOut through a helper program: runs argv with its stdout streamed to
- * the client.  A failure of the program before much has been sent is
- * reported as a proper error reply. */
-gboolean devdata_program_to_fileout (GdRequest *req, const char *const *argv, GError **error);
+/* FileOut through a helper program: runs argv with stdin_fd (-1:
+ * /dev/null) as its stdin and its stdout streamed to the client.  A
+ * failure of the program before much has been sent is reported as a
+ * proper error reply. */
+gboolean devdata_program_to_fileout (GdRequest *req, const char *const *argv, int stdin_fd,
+                                     GError **error);
 
 /* FileIn through a helper program: runs argv with the client's data on
  * its stdin. */

@@ -90,7 +90,7 @@ gd_do_is_whole_device (GdRequest *req, const GdDevice *device, gboolean *ret, GE
 static gboolean
 split_partition (const GdDevice *partition, char **disk_node, int *partnum, GError **error)
 {
-  g_autofree char *dir = gd_parts_sysfs_dir (partition->node);
+  g_autofree char *dir = gd_device_sysfs_dir (partition->node);
   g_autofree char *pfile = dir ? g_build_filename (dir, "partition", NULL) : NULL;
   g_autofree char *content = NULL;
   if (pfile == NULL || !g_file_get_contents (pfile, &content, NULL, NULL))

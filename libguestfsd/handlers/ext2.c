@@ -25,12 +25,6 @@
 #define EXT2_LABEL_MAX 16
 
 static gboolean
-is_ext (const char *t)
-{
-  return strcmp (t, "ext2") == 0 || strcmp (t, "ext3") == 0 || strcmp (t, "ext4") == 0;
-}
-
-static gboolean
 is_power_of_2 (int64_t v)
 {
   return v > 0 && (v & (v - 1)) == 0;
@@ -113,11 +107,11 @@ gd_do_tune2fs_l (GdRequest *req, const GdDevice *device, char ***ret, GError **e
 }
 
 static gboolean
-check_not_negative (const char *name, int64_t v, GError **error)
+check_reserved_percentage (int percent, GError **error)
 {
-  if (v < 0)
+  if (percent < 0 || percent > 50)
     {
-      gd_error_errno (error, EINVAL, "%s: %" PRId64 ": must not be negative", name, v);
+      gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50", percent);
       return FALSE;
     }
   return TRUE;
@@ -138,13 +132,13 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     {
       /* -1 (or 0) means "do not check after a number of mounts". */
       if (maxmountcount < -1)
-        return check_not_negative ("maxmountcount", maxmountcount, error);
+        return gd_fs_check_not_negative ("maxmountcount", maxmountcount, error);
       ADD ("-c");
       ADD ("%d", maxmountcount);
     }
   if (HAS (MOUNTCOUNT))
     {
-      if (!check_not_negative ("mountcount", mountcount, error))
+      if (!gd_fs_check_not_negative ("mountcount", mountcount, error))
         return FALSE;
       ADD ("-C");
       ADD ("%d", mountcount);
@@ -164,26 +158,22 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (GROUP))
     {
-      if (!check_not_negative ("group", group, error))
+      if (!gd_fs_check_not_negative ("group", group, error))
         return FALSE;
       ADD ("-g");
       ADD ("%" PRId64, group);
     }
   if (HAS (INTERVALBETWEENCHECKS))
     {
-      if (!check_not_negative ("intervalbetweenchecks", intervalbetweenchecks, error))
+      if (!gd_fs_check_not_negative ("intervalbetweenchecks", intervalbetweenchecks, error))
         return FALSE;
       ADD ("-i");
       ADD ("%ds", intervalbetweenchecks);
     }
   if (HAS (RESERVEDBLOCKSPERCENTAGE))
     {
-      if (reservedblockspercentage < 0 || reservedblockspercentage > 50)
-        {
-          gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50",
-                          reservedblockspercentage);
-          return FALSE;
-        }
+      if (!check_reserved_percentage (reservedblockspercentage, error))
+        return FALSE;
       ADD ("-m");
       ADD ("%d", reservedblockspercentage);
     }
@@ -194,14 +184,14 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (RESERVEDBLOCKSCOUNT))
     {
-      if (!check_not_negative ("reservedblockscount", reservedblockscount, error))
+      if (!gd_fs_check_not_negative ("reservedblockscount", reservedblockscount, error))
         return FALSE;
       ADD ("-r");
       ADD ("%" PRId64, reservedblockscount);
     }
   if (HAS (USER))
     {
-      if (!check_not_negative ("user", user, error))
+      if (!gd_fs_check_not_negative ("user", user, error))
         return FALSE;
       ADD ("-u");
       ADD ("%" PRId64, user);
@@ -340,7 +330,7 @@ gd_do_resize2fs_M (GdRequest *req, const GdDevice *device, GError **error)
 static gboolean
 check_ext_fstype (const char *fstype, GError **error)
 {
-  if (!is_ext (fstype))
+  if (!gd_fs_is_ext (fstype))
     {
       gd_error_errno (error, EINVAL, "%s: not an ext2/3/4 filesystem type", fstype);
       return FALSE;
@@ -524,49 +514,33 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
     }
   if (HAS (RESERVEDBLOCKSPERCENTAGE))
     {
-      if (reservedblockspercentage < 0 || reservedblockspercentage > 50)
-        {
-          gd_error_errno (error, EINVAL, "%d: the reserved blocks percentage must be 0 to 50",
-                          reservedblockspercentage);
-          return FALSE;
-        }
+      if (!check_reserved_percentage (reservedblockspercentage, error))
+        return FALSE;
       ADD ("-m");
       ADD ("%d", reservedblockspercentage);
     }
-  if (HAS (LABEL))
-    {
-      if (!check_ext_label (label, error))
-        return FALSE;
-      ADD ("-L");
-      ADD ("%s", label);
-    }
-  if (HAS (LASTMOUNTEDDIR))
-    {
-      ADD ("-M");
-      ADD ("%s", lastmounteddir);
-    }
-  if (HAS (CREATOROS))
-    {
-      ADD ("-o");
-      ADD ("%s", creatoros);
-    }
-  if (HAS (FSTYPE))
-    {
-      if (!check_ext_fstype (fstype, error))
-        return FALSE;
-      ADD ("-t");
-      ADD ("%s", fstype);
-    }
-  if (HAS (USAGETYPE))
-    {
-      ADD ("-T");
-      ADD ("%s", usagetype);
-    }
-  if (HAS (UUID))
-    {
-      ADD ("-U");
-      ADD ("%s", uuid);
-    }
+  if (HAS (LABEL) && !check_ext_label (label, error))
+    return FALSE;
+  if (HAS (FSTYPE) && !check_ext_fstype (fstype, error))
+    return FALSE;
+
+  /* String options: value, option letter. */
+  struct
+  {
+    gboolean has;
+    const char *value;
+    const char *opt;
+  } strs[] = {
+    { HAS (LABEL), label, "-L" },         { HAS (LASTMOUNTEDDIR), lastmounteddir, "-M" },
+    { HAS (CREATOROS), creatoros, "-o" }, { HAS (FSTYPE), fstype, "-t" },
+    { HAS (USAGETYPE), usagetype, "-T" }, { HAS (UUID), uuid, "-U" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (strs); i++)
+    if (strs[i].has)
+      {
+        ADD ("%s", strs[i].opt);
+        ADD ("%s", strs[i].value);
+      }
   if (HAS (FORCECREATE) && forcecreate)
     ADD ("-F");
   if (HAS (WRITESBANDGROUPONLY) && writesbandgrouponly)
@@ -591,7 +565,7 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
       if (!exts[i].has)
         continue;
       if (exts[i].value < 0)
-        return check_not_negative (exts[i].name, exts[i].value, error);
+        return gd_fs_check_not_negative (exts[i].name, exts[i].value, error);
       g_ptr_array_add (extended, g_strdup_printf ("%s=%" PRId64, exts[i].key, exts[i].value));
     }
   if (HAS (LAZYITABLEINIT))

@@ -77,7 +77,7 @@ write_file (GdRequest *req, const char *path, int flags, const char *content, si
   int fd = gd_fs_open_data (req, path, O_WRONLY | O_CREAT | flags, 0666, error);
   if (fd < 0)
     return FALSE;
-  gboolean ok = gd_fs_write_all (fd, content, len, path, error);
+  gboolean ok = gd_write_all (fd, content, len, path, error);
   if (close (fd) < 0 && ok)
     {
       gd_perror (error, "%s", path);

@@ -23,6 +23,7 @@
 #include <archive_entry.h>
 
 #include "confine.h"
+#include "filetype.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -30,10 +31,13 @@ static gboolean
 run_file (GdRequest *req, const char *flags, int fd, char **ret, GError **error)
 {
   const char *argv[] = { "file", flags, "-", NULL };
+  GdRunOpts opts = {
+    .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = fd, .stdout_fd = -1, .max_out = 65536
+  };
   char *out = NULL;
   g_autofree char *err = NULL;
   int status;
-  if (!gdc_prog_capture (req, argv, fd, 65536, &out, &err, &status, error))
+  if (!gd_run_full (req, &opts, &out, &err, &status, error))
     return FALSE;
   if (status != 0)
     {
@@ -139,11 +143,11 @@ gd_do_zfile (GdRequest *req, const char *meth, const char *path, char **ret, GEr
       return FALSE;
     }
   const char *argv[] = { zcat, NULL };
-  GdcProg prog;
-  gboolean started = gdc_prog_start (req, argv, fd, p[1], &prog, error);
+  GdRunOpts opts = { .argv = argv, .stdin_fd = fd, .stdout_fd = p[1] };
+  GdChild *prog = gd_child_spawn (req, &opts, error);
   close (fd);
   close (p[1]);
-  if (!started)
+  if (prog == NULL)
     {
       close (p[0]);
       return FALSE;
@@ -151,7 +155,7 @@ gd_do_zfile (GdRequest *req, const char *meth, const char *path, char **ret, GEr
   gboolean ok = run_file (req, "-bsL", p[0], ret, error);
   close (p[0]);
   /* file stops reading early; the decompressor's end is no concern. */
-  gdc_prog_abort (&prog);
+  gd_child_wait (prog, TRUE, NULL);
   return ok;
 }
 
@@ -172,71 +176,92 @@ get32 (const guint8 *p, gboolean le)
             : get16 (p, FALSE) << 16 | get16 (p + 2, FALSE);
 }
 
+const char *
+gd_elf_arch (const guint8 *h, size_t n)
+{
+  if (n < 20 || memcmp (h, "\177ELF", 4) != 0)
+    return NULL;
+  gboolean is64 = h[4] == 2, le = h[5] == 1;
+  switch (get16 (h + 18, le))
+    {
+    case 2:  /* EM_SPARC */
+    case 18: /* EM_SPARC32PLUS */
+      return "sparc";
+    case 43: /* EM_SPARCV9 */
+      return "sparc64";
+    case 3: /* EM_386 */
+    case 6: /* EM_486 */
+      return "i386";
+    case 62:
+      return "x86_64";
+    case 8: /* EM_MIPS */
+      return is64 ? (le ? "mips64el" : "mips64") : (le ? "mipsel" : "mips");
+    case 20:
+      return "ppc";
+    case 21:
+      return le ? "ppc64le" : "ppc64";
+    case 22:
+      return is64 ? "s390x" : "s390";
+    case 40:
+      return "arm";
+    case 50:
+      return "ia64";
+    case 183:
+      return "aarch64";
+    case 243:
+      return is64 ? "riscv64" : "riscv32";
+    case 258:
+      return "loongarch64";
+    case 0x9026:
+      return "alpha";
+    default:
+      return NULL;
+    }
+}
+
+const char *
+gd_pe_machine_arch (guint16 machine)
+{
+  switch (machine)
+    {
+    case 0x14c:
+      return "i386";
+    case 0x8664:
+      return "x86_64";
+    case 0xaa64:
+      return "aarch64";
+    case 0x1c0:
+    case 0x1c2:
+    case 0x1c4:
+      return "arm";
+    case 0x200:
+      return "ia64";
+    default:
+      return NULL;
+    }
+}
+
 /* The canonical architecture of a binary from its first bytes, or NULL.
  * *why says what kind of file it is when that is all we can say. */
 static const char *
 arch_of (const guint8 *b, size_t n, const char **why)
 {
   *why = NULL;
-  if (n >= 20 && memcmp (b,
-                         "\x7f"
-                         "ELF",
-                         4) == 0)
+  if (n >= 20 && memcmp (b, "\177ELF", 4) == 0)
     {
-      gboolean is64 = b[4] == 2, le = b[5] == 1;
-      switch (get16 (b + 18, le))
-        {
-        case 3: /* EM_386 */
-        case 6: /* EM_486 */
-          return "i386";
-        case 62:
-          return "x86_64";
-        case 183:
-          return "aarch64";
-        case 40:
-          return "arm";
-        case 20:
-          return "ppc";
-        case 21:
-          return le ? "ppc64le" : "ppc64";
-        case 22:
-          return is64 ? "s390x" : "s390";
-        case 243:
-          return is64 ? "riscv64" : "riscv32";
-        case 2:  /* EM_SPARC */
-        case 18: /* EM_SPARC32PLUS */
-          return "sparc";
-        case 43:
-          return "sparc64";
-        case 50:
-          return "ia64";
-        case 8:
-          return is64 ? (le ? "mips64el" : "mips64") : (le ? "mipsel" : "mips");
-        case 258:
-          return "loongarch64";
-        }
-      *why = "ELF binary of an unknown architecture";
-      return NULL;
+      const char *arch = gd_elf_arch (b, n);
+      if (arch == NULL)
+        *why = "ELF binary of an unknown architecture";
+      return arch;
     }
   if (n >= 0x40 && b[0] == 'M' && b[1] == 'Z')
     {
       guint32 pe = get32 (b + 0x3c, TRUE);
-      if (pe < n - 6 && memcmp (b + pe, "PE\0\0", 4) == 0)
-        switch (get16 (b + pe + 4, TRUE))
-          {
-          case 0x14c:
-            return "i386";
-          case 0x8664:
-            return "x86_64";
-          case 0xaa64:
-            return "aarch64";
-          case 0x1c0:
-          case 0x1c2:
-          case 0x1c4:
-            return "arm";
-          case 0x200:
-            return "ia64";
-          }
+      const char *arch = pe < n - 6 && memcmp (b + pe, "PE\0\0", 4) == 0
+                             ? gd_pe_machine_arch (get16 (b + pe + 4, TRUE))
+                             : NULL;
+      if (arch != NULL)
+        return arch;
       if (n >= 0x206 && memcmp (b + 0x202, "HdrS", 4) == 0)
         {
           *why = "x86 Linux kernel (bzImage): use the initrd or a module instead";

@@ -41,7 +41,7 @@ fill_with (GdRequest *req, const char *pattern, size_t patlen, guint64 len, cons
   while (ok && done < len)
     {
       size_t n = MIN (block, len - done);
-      ok = gd_fs_write_all (fd, buf, n, path, error);
+      ok = gd_write_all (fd, buf, n, path, error);
       done += n;
       gd_progress (req, done, len);
     }

@@ -65,12 +65,17 @@ gboolean gd_fs_check_writable (const char *node, const char *name, GError **erro
  * there would destroy what is in use.  EROFS when it is read-only. */
 gboolean gd_fs_check_unused (const GdDevice *dev, GError **error);
 
+/* ext2, ext3 or ext4; vfat, msdos or fat. */
+gboolean gd_fs_is_ext (const char *fstype);
+gboolean gd_fs_is_fat (const char *fstype);
+
 /* Label length rules per filesystem type (set_label, mkfs, mkswap).
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);
 
-/* The mountable's block device node; EINVAL for a path mountable. */
-const char *gd_fs_mountable_node (const GdMountable *m, GError **error);
+/* EINVAL ("NAME: V: must not be negative") for a negative size or count
+ * given to a filesystem tool. */
+gboolean gd_fs_check_not_negative (const char *name, int64_t v, GError **error);
 
 /* Mount node read-only on a fresh private directory (for tools that need a
  * mounted filesystem); returns the directory.  gd_fs_temp_umount undoes it. */

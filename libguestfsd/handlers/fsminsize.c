@@ -117,13 +117,14 @@ xfs_min_size (GdRequest *req, const char *node, int64_t *ret, GError **error)
 gboolean
 gd_do_vfs_minimum_size (GdRequest *req, const GdMountable *mountable, int64_t *ret, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  if (node == NULL)
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  if (dev == NULL)
     return FALSE;
+  const char *node = dev->node;
   g_autofree char *type = gd_fs_probe_tag (req, node, "TYPE", error);
   if (type == NULL)
     return FALSE;
-  if (strcmp (type, "ext2") == 0 || strcmp (type, "ext3") == 0 || strcmp (type, "ext4") == 0)
+  if (gd_fs_is_ext (type))
     return ext_min_size (req, node, ret, error);
   if (strcmp (type, "ntfs") == 0)
     return ntfs_min_size (req, node, ret, error);

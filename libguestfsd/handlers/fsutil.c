@@ -155,23 +155,3 @@ gd_fs_open_data (GdRequest *req, const char *path, int flags, mode_t mode, GErro
   close (pfd);
   return fd;
 }
-
-gboolean
-gd_fs_write_all (int fd, const void *buf, size_t len, const char *path, GError **error)
-{
-  const char *p = buf;
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          gd_perror (error, "%s", path);
-          return FALSE;
-        }
-      p += n;
-      len -= n;
-    }
-  return TRUE;
-}

@@ -44,9 +44,6 @@ int gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError *
  * mode is masked with the connection's umask. */
 int gd_fs_open_data (GdRequest *req, const char *path, int flags, mode_t mode, GError **error);
 
-/* Writes all of buf, retrying on EINTR and short writes. */
-gboolean gd_fs_write_all (int fd, const void *buf, size_t len, const char *path, GError **error);
-
 /* "name" or "." and ".." are the entries that must not be looked up
  * relative to a directory fd (".." of the guest's root is the host). */
 gboolean gd_fs_is_dot_or_dotdot (const char *name);

@@ -81,7 +81,7 @@ check_regular (const char *path, gboolean may_create)
     {
       if (errno == ENOENT && may_create)
         return NULL;
-      return gd_wmsg_error (errno, "%s: %s", path, g_strerror (errno));
+      return gd_wmsg_errno (path);
     }
   struct stat st;
   int r = fstat (fd, &st);
@@ -125,9 +125,17 @@ ok_handles (size_t *list)
   return m;
 }
 
-static GdWmsg *
-serve (GdWorkerChild *wc, hive_h *h, const char *filename, GdWmsg *req)
+typedef struct
 {
+  hive_h *h;
+  const char *filename;
+} Hive;
+
+static GdWmsg *
+serve (GdWorkerChild *wc, GdWmsg *req, gpointer hive)
+{
+  hive_h *h = ((Hive *) hive)->h;
+  const char *filename = ((Hive *) hive)->filename;
   gint64 op, a, b;
   const char *s;
   const char *data;
@@ -180,7 +188,7 @@ serve (GdWorkerChild *wc, hive_h *h, const char *filename, GdWmsg *req)
       {
         /* Names resolve in the guest, for this request only. */
         if (!gd_worker_child_chroot (wc))
-          return gd_wmsg_error (errno, "chroot: %s", g_strerror (errno));
+          return gd_wmsg_errno ("chroot");
         GdWmsg *reply = s ? check_regular (s, TRUE) : NULL;
         if (reply == NULL)
           {
@@ -192,7 +200,7 @@ serve (GdWorkerChild *wc, hive_h *h, const char *filename, GdWmsg *req)
         if (!gd_worker_child_leave (wc))
           {
             gd_wmsg_free (reply);
-            return gd_wmsg_error (errno, "leaving the chroot: %s", g_strerror (errno));
+            return gd_wmsg_errno ("leaving the chroot");
           }
         return reply;
       }
@@ -241,43 +249,23 @@ hivex_main (GdWorkerChild *wc, gpointer data)
   OpenArgs *args = data;
   preload_iconv ();
   if (!gd_worker_child_chroot (wc))
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-      return 1;
-    }
+    return gd_worker_child_fail (wc, gd_wmsg_errno ("chroot"));
   GdWmsg *bad = check_regular (args->filename, FALSE);
   if (bad)
-    {
-      gd_worker_child_send (wc, bad);
-      return 1;
-    }
+    return gd_worker_child_fail (wc, bad);
   errno = 0;
   hive_h *h = hivex_open (args->filename, args->flags);
   if (h == NULL)
-    {
-      gd_worker_child_send (wc, hivex_failure ("%s", args->filename));
-      return 1;
-    }
+    return gd_worker_child_fail (wc, hivex_failure ("%s", args->filename));
   /* A hive opened for writing is read into memory and its file closed:
    * out of the guest, the worker then keeps nothing busy (a read-only
    * hive stays mapped, as with the original). */
   if (!gd_worker_child_leave (wc))
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-      return 1;
-    }
-  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
-    return 1;
-  GdWmsg *req;
-  while ((req = gd_worker_child_recv (wc)) != NULL)
-    {
-      GdWmsg *reply = serve (wc, h, args->filename, req);
-      gd_wmsg_free (req);
-      if (!gd_worker_child_send (wc, reply))
-        break;
-    }
+    return gd_worker_child_fail (wc, gd_wmsg_errno ("chroot"));
+  Hive hive = { h, args->filename };
+  int status = gd_worker_child_serve (wc, serve, &hive);
   hivex_close (h);
-  return 0;
+  return status;
 }
 
 /* ---- the handlers ------------------------------------------------------ */

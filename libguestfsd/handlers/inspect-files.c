@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filetype.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "inspect.h"
@@ -201,50 +202,6 @@ get32le (const guint8 *p)
 }
 
 static const char *
-elf_arch (const guint8 *h, gsize len)
-{
-  if (len < 20 || memcmp (h, "\177ELF", 4) != 0)
-    return NULL;
-  gboolean is64 = h[4] == 2;
-  gboolean le = h[5] == 1;
-  switch (get16 (h + 18, le))
-    {
-    case 2:  /* SPARC */
-    case 18: /* SPARC32PLUS */
-      return "sparc";
-    case 43: /* SPARCV9 */
-      return "sparc64";
-    case 3: /* 386 */
-    case 6: /* 486 */
-      return "i386";
-    case 62:
-      return "x86_64";
-    case 8: /* MIPS */
-      return is64 ? (le ? "mips64el" : "mips64") : (le ? "mipsel" : "mips");
-    case 20:
-      return "ppc";
-    case 21:
-      return le ? "ppc64le" : "ppc64";
-    case 22:
-      return is64 ? "s390x" : "s390";
-    case 40:
-      return "arm";
-    case 50:
-      return "ia64";
-    case 183:
-      return "aarch64";
-    case 243:
-      return is64 ? "riscv64" : "riscv32";
-    case 258:
-      return "loongarch64";
-    case 0x9026:
-      return "alpha";
-    default:
-      return NULL;
-    }
-}
-
-static const char *
 pe_arch (GdRequest *req, const char *path, const guint8 *h, gsize len)
 {
   if (len < 0x40 || h[0] != 'M' || h[1] != 'Z')
@@ -260,22 +217,7 @@ pe_arch (GdRequest *req, const char *path, const guint8 *h, gsize len)
   close (fd);
   if (!ok || memcmp (pe, "PE\0\0", 4) != 0)
     return NULL;
-  switch (get16 (pe + 4, TRUE))
-    {
-    case 0x14c:
-      return "i386";
-    case 0x8664:
-      return "x86_64";
-    case 0xaa64:
-      return "aarch64";
-    case 0x1c0:
-    case 0x1c4:
-      return "arm";
-    case 0x200:
-      return "ia64";
-    default:
-      return NULL;
-    }
+  return gd_pe_machine_arch (get16 (pe + 4, TRUE));
 }
 
 char *
@@ -292,7 +234,7 @@ gd_inspect_binary_arch (GdRequest *req, const char *path)
   close (fd);
   if (n <= 0)
     return NULL;
-  const char *a = elf_arch (h, n);
+  const char *a = gd_elf_arch (h, n);
   if (a == NULL)
     a = pe_arch (req, path, h, n);
   return g_strdup (a);

@@ -41,8 +41,9 @@ sd_failure (int r, const char *what)
 }
 
 static GdWmsg *
-serve (sd_journal *j, GdWmsg *req)
+serve (GdWorkerChild *wc, GdWmsg *req, gpointer journal)
 {
+  sd_journal *j = journal;
   gint64 op, n;
   if (!gd_wmsg_get_int (req, &op) || !gd_wmsg_get_int (req, &n))
     return gd_wmsg_error (EINVAL, "bad request");
@@ -115,29 +116,14 @@ journal_main (GdWorkerChild *wc, gpointer data)
 {
   const char *directory = data;
   if (!gd_worker_child_chroot (wc))
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (errno, "chroot: %s", g_strerror (errno)));
-      return 1;
-    }
+    return gd_worker_child_fail (wc, gd_wmsg_errno ("chroot"));
   sd_journal *j = NULL;
   int r = sd_journal_open_directory (&j, directory, 0);
   if (r < 0)
-    {
-      gd_worker_child_send (wc, gd_wmsg_error (-r, "%s: %s", directory, g_strerror (-r)));
-      return 1;
-    }
-  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
-    return 1;
-  GdWmsg *req;
-  while ((req = gd_worker_child_recv (wc)) != NULL)
-    {
-      GdWmsg *reply = serve (j, req);
-      gd_wmsg_free (req);
-      if (!gd_worker_child_send (wc, reply))
-        break;
-    }
+    return gd_worker_child_fail (wc, gd_wmsg_error (-r, "%s: %s", directory, g_strerror (-r)));
+  int status = gd_worker_child_serve (wc, serve, j);
   sd_journal_close (j);
-  return 0;
+  return status;
 }
 
 /* ---- the handlers ------------------------------------------------------ */

@@ -10,20 +10,21 @@
 
 #include "config.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "fs-util.h"
 
-static gboolean
-is_ext (const char *t)
+gboolean
+gd_fs_is_ext (const char *t)
 {
   return strcmp (t, "ext2") == 0 || strcmp (t, "ext3") == 0 || strcmp (t, "ext4") == 0;
 }
 
-static gboolean
-is_fat (const char *t)
+gboolean
+gd_fs_is_fat (const char *t)
 {
   return strcmp (t, "vfat") == 0 || strcmp (t, "msdos") == 0 || strcmp (t, "fat") == 0;
 }
@@ -43,6 +44,17 @@ static const LabelLimit label_limits[] = {
   { "fat", 11, FALSE },  { "swap", 15, FALSE },   { "ntfs", 128, TRUE }, { "exfat", 11, TRUE },
   { "f2fs", 512, TRUE },
 };
+
+gboolean
+gd_fs_check_not_negative (const char *name, int64_t v, GError **error)
+{
+  if (v < 0)
+    {
+      gd_error_errno (error, EINVAL, "%s: %" PRId64 ": must not be negative", name, v);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 gboolean
 gd_fs_check_label (const char *fstype, const char *label, GError **error)
@@ -83,16 +95,17 @@ probe_type (GdRequest *req, const char *node, GError **error)
 gboolean
 gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label, GError **error)
 {
-  const char *node = gd_fs_mountable_node (mountable, error);
-  if (node == NULL || !gd_fs_check_writable (node, mountable->device->guest, error))
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  if (dev == NULL || !gd_fs_check_writable (dev->node, dev->guest, error))
     return FALSE;
+  const char *node = dev->node;
   g_autofree char *type = probe_type (req, node, error);
   if (type == NULL)
     return FALSE;
   if (!gd_fs_check_label (type, label, error))
     return FALSE;
 
-  if (is_ext (type))
+  if (gd_fs_is_ext (type))
     return gd_run (req, NULL, error, "e2label", node, label, NULL);
   if (strcmp (type, "ntfs") == 0)
     return gd_run (req, NULL, error, "ntfslabel", node, label, NULL);
@@ -109,7 +122,7 @@ gd_do_set_label (GdRequest *req, const GdMountable *mountable, const char *label
     }
   if (strcmp (type, "btrfs") == 0)
     return gd_run (req, NULL, error, "btrfs", "filesystem", "label", node, label, NULL);
-  if (is_fat (type))
+  if (gd_fs_is_fat (type))
     {
       if (*label == '\0')
         return gd_run (req, NULL, error, "fatlabel", "-r", node, NULL);
@@ -159,7 +172,7 @@ set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **err
   gboolean random = uuid == NULL;
   gboolean valid = random || g_uuid_string_is_valid (uuid);
 
-  if (is_ext (type))
+  if (gd_fs_is_ext (type))
     {
       if (!valid && strcmp (uuid, "clear") != 0 && strcmp (uuid, "random") != 0 &&
           strcmp (uuid, "time") != 0)
@@ -187,7 +200,7 @@ set_uuid (GdRequest *req, const GdDevice *device, const char *uuid, GError **err
       g_autofree char *fresh = random ? g_uuid_string_random () : NULL;
       return gd_run (req, NULL, error, "swaplabel", "-U", random ? fresh : uuid, node, NULL);
     }
-  if (is_fat (type))
+  if (gd_fs_is_fat (type))
     {
       if (random)
         return gd_run (req, NULL, error, "fatlabel", "-i", "-r", node, NULL);

@@ -287,29 +287,8 @@ json_string_array (const JValue *arr, const char *what, const char *prefix, GErr
 static gboolean
 ldmtool (GdRequest *req, const char *const *argv, char **out, GError **error)
 {
-  GdRunOpts opts = {
-    .argv = argv,
-    .flags = GD_RUN_ANY_STATUS,
-    .stdin_fd = -1,
-    .stdout_fd = -1,
-  };
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-  if (!gd_run_full (req, &opts, &o, &e, &status, error))
-    return FALSE;
-  if (status != 0)
-    {
-      g_autofree char *msg = g_strdup (*e ? e : o);
-      g_strstrip (msg);
-      if (*msg == '\0')
-        gd_error (error, "ldmtool exited with status %d", status);
-      else
-        gd_error (error, "%s", msg);
-      return FALSE;
-    }
-  if (out)
-    *out = g_steal_pointer (&o);
-  return TRUE;
+  GdRunOpts opts = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1 };
+  return gd_run_verbatim (req, &opts, NULL, NULL, out, error);
 }
 
 static JValue *
@@ -321,24 +300,13 @@ ldmtool_json (GdRequest *req, const char *const *argv, GError **error)
   return json_parse (out, error);
 }
 
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
-
 gboolean
 gd_do_ldmtool_create_all (GdRequest *req, GError **error)
 {
   const char *argv[] = { "ldmtool", "create", "all", NULL };
   if (!ldmtool (req, argv, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -348,7 +316,7 @@ gd_do_ldmtool_remove_all (GdRequest *req, GError **error)
   const char *argv[] = { "ldmtool", "remove", "all", NULL };
   if (!ldmtool (req, argv, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 

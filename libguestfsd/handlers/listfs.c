@@ -218,23 +218,6 @@ gd_do_list_filesystems (GdRequest *req, char ***ret, GError **error)
  * filesystem_available.
  */
 
-static gboolean
-in_proc_filesystems (const char *fs)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents ("/proc/filesystems", &text, NULL, NULL))
-    return FALSE;
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (char **l = lines; *l; l++)
-    {
-      const char *name = strrchr (*l, '\t');
-      name = name ? name + 1 : g_strstrip (*l);
-      if (strcmp (name, fs) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* Filesystems the kernel lacks but mount can still provide through FUSE. */
 static const struct
 {
@@ -255,28 +238,15 @@ gd_do_filesystem_available (GdRequest *req, const char *filesystem, gboolean *re
       gd_error_errno (error, EINVAL, "%s: invalid filesystem name", filesystem);
       return FALSE;
     }
-  if (in_proc_filesystems (filesystem))
+  /* Built in, or a module that loads. */
+  if (gd_kernel_can_mount (filesystem))
     {
       *ret = TRUE;
       return TRUE;
     }
-  /* Perhaps a module that is not loaded yet. */
-  if (access ("/proc/modules", F_OK) == 0 && gd_prog_exists ("modprobe"))
-    {
-      const char *argv[] = { "modprobe", "--", filesystem, NULL };
-      GdRunOpts opts = {
-        .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1
-      };
-      gd_run_full (req, &opts, NULL, NULL, NULL, NULL);
-      if (in_proc_filesystems (filesystem))
-        {
-          *ret = TRUE;
-          return TRUE;
-        }
-    }
   /* mount(8) runs mount.TYPE helpers (ntfs-3g, exfat-fuse ...) itself. */
   g_autofree char *helper = g_strconcat ("mount.", filesystem, NULL);
-  gboolean have_fuse = access ("/dev/fuse", F_OK) == 0 && in_proc_filesystems ("fuse");
+  gboolean have_fuse = access ("/dev/fuse", F_OK) == 0 && gd_kernel_has_filesystem ("fuse");
   *ret = gd_prog_exists (helper);
   for (size_t i = 0; i < G_N_ELEMENTS (fuse_fallbacks) && !*ret; i++)
     if (strcmp (fuse_fallbacks[i].fs, filesystem) == 0 && have_fuse)

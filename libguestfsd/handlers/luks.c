@@ -12,23 +12,11 @@
 
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <blkid.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
-
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
 
 /* Runs cryptsetup with secret (may be NULL) on its stdin. */
 static gboolean
@@ -114,7 +102,7 @@ open_device (GdRequest *req, const GdDevice *device, const char *key, const char
   argv[n] = NULL;
   if (!cryptsetup (req, argv, key, strlen (key), NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -168,18 +156,9 @@ gd_do_cryptsetup_open (GdRequest *req, const GdDevice *device, const char *key, 
 static char *
 crypt_mapping_name (const GdDevice *device, GError **error)
 {
-  struct stat st;
-  if (stat (device->node, &st) == 0 && S_ISBLK (st.st_mode))
-    {
-      g_autofree char *dir =
-          g_strdup_printf ("/sys/dev/block/%u:%u/dm", major (st.st_rdev), minor (st.st_rdev));
-      g_autofree char *name_file = g_build_filename (dir, "name", NULL);
-      g_autofree char *uuid_file = g_build_filename (dir, "uuid", NULL);
-      g_autofree char *name = NULL, *uuid = NULL;
-      if (g_file_get_contents (name_file, &name, NULL, NULL) &&
-          g_file_get_contents (uuid_file, &uuid, NULL, NULL) && g_str_has_prefix (uuid, "CRYPT-"))
-        return g_strdup (g_strchomp (name));
-    }
+  g_autofree char *name = NULL, *uuid = NULL;
+  if (gd_device_dm_info (device->node, &name, &uuid) && g_str_has_prefix (uuid, "CRYPT-"))
+    return g_steal_pointer (&name);
   gd_error_errno (error, EINVAL,
                   "%s: you must call this on the /dev/mapper device created by cryptsetup-open",
                   device->guest);
@@ -195,7 +174,7 @@ gd_do_cryptsetup_close (GdRequest *req, const GdDevice *device, GError **error)
   const char *argv[] = { "cryptsetup", "close", name, NULL };
   if (!cryptsetup (req, argv, NULL, 0, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -225,7 +204,7 @@ format (GdRequest *req, const GdDevice *device, const char *key, int keyslot, co
     }
   if (!cryptsetup (req, argv, key, strlen (key), NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 

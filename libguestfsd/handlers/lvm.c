@@ -15,10 +15,10 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gd-actions.h"
@@ -44,50 +44,16 @@ lvm_runv (GdRequest *req, const char *const *args, char **out, const char *prefi
   g_ptr_array_add (argv, NULL);
   GdRunOpts opts = {
     .argv = (const char *const *) argv->pdata,
-    .flags = GD_RUN_ANY_STATUS,
     .stdin_fd = -1,
     .stdout_fd = -1,
     .env = lvm_env,
   };
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-  if (!gd_run_full (req, &opts, &o, &e, &status, error))
-    return FALSE;
-  if (status != 0)
-    {
-      const char *why = *e ? e : o;
-      g_autofree char *msg = g_strdup (why);
-      g_strstrip (msg);
-      if (*msg == '\0')
-        {
-          g_free (msg);
-          msg = g_strdup_printf ("lvm %s exited with status %d", args[0], status);
-        }
-      if (prefix)
-        gd_error (error, "%s: %s", prefix, msg);
-      else
-        gd_error (error, "%s", msg);
-      return FALSE;
-    }
-  if (out)
-    *out = g_steal_pointer (&o);
-  return TRUE;
+  g_autofree char *what = g_strconcat ("lvm ", args[0], NULL);
+  return gd_run_verbatim (req, &opts, prefix, what, out, error);
 }
 
 #define LVM(req, out, prefix, error, ...)                                                          \
   lvm_runv ((req), (const char *const[]){ __VA_ARGS__, NULL }, (out), (prefix), (error))
-
-/* udev makes the /dev/VG/LV links: wait for it after changing devices. */
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
 
 /* The non-empty lines of lvm's report output, stripped. */
 static char **
@@ -198,28 +164,6 @@ gd_do_lvs (GdRequest *req, char ***ret, GError **error)
  * no field contains, sizes in bytes without unit. */
 #define FULL_SEP "\x1f"
 
-static char **
-full_report (GdRequest *req, const char *cmd, const char *columns, guint ncols, GError **error,
-             guint *nrows)
-{
-  g_autofree char *out = NULL;
-  if (!LVM (req, &out, NULL, error, cmd, "-o", columns, "--unbuffered", "--noheadings",
-            "--nosuffix", "--separator", FULL_SEP, "--units", "b"))
-    return NULL;
-  g_auto (GStrv) lines = report_lines (out);
-  for (char **l = lines; *l; l++)
-    {
-      g_auto (GStrv) f = g_strsplit (*l, FULL_SEP, -1);
-      if (g_strv_length (f) != ncols)
-        {
-          gd_error (error, "lvm %s: unexpected output: %s", cmd, *l);
-          return NULL;
-        }
-    }
-  *nrows = g_strv_length (lines);
-  return g_steal_pointer (&lines);
-}
-
 static gboolean
 parse_int64 (const char *s, gint64 *v)
 {
@@ -263,93 +207,141 @@ parse_uuid (const char *s, char dst[32])
   return n == 32 || n == 0;
 }
 
+/* One column of a *_full report: lvm's field name is the struct member's
+ * name. */
+typedef enum
+{
+  COL_STR,
+  COL_DEVICE, /* a host node, reported by the guest's name */
+  COL_UUID,
+  COL_INT,
+  COL_PERCENT,
+} ColumnKind;
+
 typedef struct
 {
-  char **f;
-  guint i;
-  const char *what;
-  gboolean ok;
-} Fields;
+  const char *name;
+  ColumnKind kind;
+  size_t offset;
+} Column;
 
-static char *
-next_str (Fields *p)
+#define COLUMN(type, member, kind)                                                                 \
+  {                                                                                                \
+#member, kind, offsetof(type, member)                                                          \
+  }
+
+static const Column pv_columns[] = {
+  COLUMN (gd_lvm_pv, pv_name, COL_DEVICE),   COLUMN (gd_lvm_pv, pv_uuid, COL_UUID),
+  COLUMN (gd_lvm_pv, pv_fmt, COL_STR),       COLUMN (gd_lvm_pv, pv_size, COL_INT),
+  COLUMN (gd_lvm_pv, dev_size, COL_INT),     COLUMN (gd_lvm_pv, pv_free, COL_INT),
+  COLUMN (gd_lvm_pv, pv_used, COL_INT),      COLUMN (gd_lvm_pv, pv_attr, COL_STR),
+  COLUMN (gd_lvm_pv, pv_pe_count, COL_INT),  COLUMN (gd_lvm_pv, pv_pe_alloc_count, COL_INT),
+  COLUMN (gd_lvm_pv, pv_tags, COL_STR),      COLUMN (gd_lvm_pv, pe_start, COL_INT),
+  COLUMN (gd_lvm_pv, pv_mda_count, COL_INT), COLUMN (gd_lvm_pv, pv_mda_free, COL_INT),
+};
+
+static const Column vg_columns[] = {
+  COLUMN (gd_lvm_vg, vg_name, COL_STR),         COLUMN (gd_lvm_vg, vg_uuid, COL_UUID),
+  COLUMN (gd_lvm_vg, vg_fmt, COL_STR),          COLUMN (gd_lvm_vg, vg_attr, COL_STR),
+  COLUMN (gd_lvm_vg, vg_size, COL_INT),         COLUMN (gd_lvm_vg, vg_free, COL_INT),
+  COLUMN (gd_lvm_vg, vg_sysid, COL_STR),        COLUMN (gd_lvm_vg, vg_extent_size, COL_INT),
+  COLUMN (gd_lvm_vg, vg_extent_count, COL_INT), COLUMN (gd_lvm_vg, vg_free_count, COL_INT),
+  COLUMN (gd_lvm_vg, max_lv, COL_INT),          COLUMN (gd_lvm_vg, max_pv, COL_INT),
+  COLUMN (gd_lvm_vg, pv_count, COL_INT),        COLUMN (gd_lvm_vg, lv_count, COL_INT),
+  COLUMN (gd_lvm_vg, snap_count, COL_INT),      COLUMN (gd_lvm_vg, vg_seqno, COL_INT),
+  COLUMN (gd_lvm_vg, vg_tags, COL_STR),         COLUMN (gd_lvm_vg, vg_mda_count, COL_INT),
+  COLUMN (gd_lvm_vg, vg_mda_free, COL_INT),
+};
+
+static const Column lv_columns[] = {
+  COLUMN (gd_lvm_lv, lv_name, COL_STR),          COLUMN (gd_lvm_lv, lv_uuid, COL_UUID),
+  COLUMN (gd_lvm_lv, lv_attr, COL_STR),          COLUMN (gd_lvm_lv, lv_major, COL_INT),
+  COLUMN (gd_lvm_lv, lv_minor, COL_INT),         COLUMN (gd_lvm_lv, lv_kernel_major, COL_INT),
+  COLUMN (gd_lvm_lv, lv_kernel_minor, COL_INT),  COLUMN (gd_lvm_lv, lv_size, COL_INT),
+  COLUMN (gd_lvm_lv, seg_count, COL_INT),        COLUMN (gd_lvm_lv, origin, COL_STR),
+  COLUMN (gd_lvm_lv, snap_percent, COL_PERCENT), COLUMN (gd_lvm_lv, copy_percent, COL_PERCENT),
+  COLUMN (gd_lvm_lv, move_pv, COL_STR),          COLUMN (gd_lvm_lv, lv_tags, COL_STR),
+  COLUMN (gd_lvm_lv, mirror_log, COL_STR),       COLUMN (gd_lvm_lv, modules, COL_STR),
+};
+
+/* Runs "lvm CMD" for the columns and fills *rows (n_rows structs of
+ * row_size bytes).  On failure *rows holds what was filled in, for the
+ * stub to free. */
+static gboolean
+full_report (GdRequest *req, const char *cmd, const Column *cols, guint ncols, size_t row_size,
+             u_int *n_rows, gpointer *rows, GError **error)
 {
-  return g_strstrip (g_strdup (p->f[p->i++]));
+  g_autoptr (GString) names = g_string_new (NULL);
+  for (guint c = 0; c < ncols; c++)
+    g_string_append_printf (names, "%s%s", c ? "," : "", cols[c].name);
+  g_autofree char *out = NULL;
+  if (!LVM (req, &out, NULL, error, cmd, "-o", names->str, "--unbuffered", "--noheadings",
+            "--nosuffix", "--separator", FULL_SEP, "--units", "b"))
+    return FALSE;
+  g_auto (GStrv) lines = report_lines (out);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, FULL_SEP, -1);
+      if (g_strv_length (f) != ncols)
+        {
+          gd_error (error, "lvm %s: unexpected output: %s", cmd, *l);
+          return FALSE;
+        }
+    }
+  GdConnection *conn = gd_request_connection (req);
+  *n_rows = g_strv_length (lines);
+  *rows = g_malloc0_n (*n_rows, row_size);
+  for (guint r = 0; r < *n_rows; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[r], FULL_SEP, -1);
+      char *row = (char *) *rows + r * row_size;
+      gboolean ok = TRUE;
+      for (guint c = 0; c < ncols; c++)
+        {
+          void *field = row + cols[c].offset;
+          gint64 v = 0;
+          switch (cols[c].kind)
+            {
+            case COL_STR:
+              *(char **) field = g_strstrip (g_strdup (f[c]));
+              break;
+            case COL_DEVICE:
+              {
+                g_autofree char *node = g_strstrip (g_strdup (f[c]));
+                *(char **) field = gd_device_guest_name (conn, node);
+                break;
+              }
+            case COL_UUID:
+              ok = parse_uuid (f[c], field) && ok;
+              break;
+            case COL_INT:
+              ok = parse_int64 (f[c], &v) && ok;
+              *(quad_t *) field = v;
+              break;
+            case COL_PERCENT:
+              *(float *) field = parse_percent (f[c]);
+              break;
+            }
+        }
+      if (!ok)
+        {
+          gd_error (error, "lvm %s: cannot parse: %s", cmd, lines[r]);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
-
-static gint64
-next_int (Fields *p)
-{
-  gint64 v = 0;
-  if (!parse_int64 (p->f[p->i], &v))
-    p->ok = FALSE;
-  p->i++;
-  return v;
-}
-
-static void
-next_uuid (Fields *p, char dst[32])
-{
-  if (!parse_uuid (p->f[p->i++], dst))
-    p->ok = FALSE;
-}
-
-static float
-next_percent (Fields *p)
-{
-  return parse_percent (p->f[p->i++]);
-}
-
-#define PV_COLUMNS                                                                                 \
-  "pv_name,pv_uuid,pv_fmt,pv_size,dev_size,pv_free,pv_used,pv_attr,pv_pe_count,"                   \
-  "pv_pe_alloc_count,pv_tags,pe_start,pv_mda_count,pv_mda_free"
-#define VG_COLUMNS                                                                                 \
-  "vg_name,vg_uuid,vg_fmt,vg_attr,vg_size,vg_free,vg_sysid,vg_extent_size,vg_extent_count,"        \
-  "vg_free_count,max_lv,max_pv,pv_count,lv_count,snap_count,vg_seqno,vg_tags,vg_mda_count,"        \
-  "vg_mda_free"
-#define LV_COLUMNS                                                                                 \
-  "lv_name,lv_uuid,lv_attr,lv_major,lv_minor,lv_kernel_major,lv_kernel_minor,lv_size,seg_count,"   \
-  "origin,snap_percent,copy_percent,move_pv,lv_tags,mirror_log,modules"
 
 gboolean
 gd_do_pvs_full (GdRequest *req, gd_lvm_pv_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "pvs", PV_COLUMNS, 14, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  GdConnection *conn = gd_request_connection (req);
-  ret->gd_lvm_pv_list_len = n;
-  ret->gd_lvm_pv_list_val = g_new0 (gd_lvm_pv, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "pvs", TRUE };
-      gd_lvm_pv *pv = &ret->gd_lvm_pv_list_val[r];
-      g_autofree char *node = next_str (&p);
-      pv->pv_name = gd_device_guest_name (conn, node);
-      next_uuid (&p, pv->pv_uuid);
-      pv->pv_fmt = next_str (&p);
-      pv->pv_size = next_int (&p);
-      pv->dev_size = next_int (&p);
-      pv->pv_free = next_int (&p);
-      pv->pv_used = next_int (&p);
-      pv->pv_attr = next_str (&p);
-      pv->pv_pe_count = next_int (&p);
-      pv->pv_pe_alloc_count = next_int (&p);
-      pv->pv_tags = next_str (&p);
-      pv->pe_start = next_int (&p);
-      pv->pv_mda_count = next_int (&p);
-      pv->pv_mda_free = next_int (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm pvs: cannot parse: %s", rows[r]);
-          return FALSE; /* the stub frees what is filled in */
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "pvs", pv_columns, G_N_ELEMENTS (pv_columns), sizeof (gd_lvm_pv),
+                             &ret->gd_lvm_pv_list_len, &rows, error);
+  ret->gd_lvm_pv_list_val = rows;
+  return ok;
 }
 
 gboolean
@@ -357,43 +349,11 @@ gd_do_vgs_full (GdRequest *req, gd_lvm_vg_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "vgs", VG_COLUMNS, 19, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  ret->gd_lvm_vg_list_len = n;
-  ret->gd_lvm_vg_list_val = g_new0 (gd_lvm_vg, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "vgs", TRUE };
-      gd_lvm_vg *vg = &ret->gd_lvm_vg_list_val[r];
-      vg->vg_name = next_str (&p);
-      next_uuid (&p, vg->vg_uuid);
-      vg->vg_fmt = next_str (&p);
-      vg->vg_attr = next_str (&p);
-      vg->vg_size = next_int (&p);
-      vg->vg_free = next_int (&p);
-      vg->vg_sysid = next_str (&p);
-      vg->vg_extent_size = next_int (&p);
-      vg->vg_extent_count = next_int (&p);
-      vg->vg_free_count = next_int (&p);
-      vg->max_lv = next_int (&p);
-      vg->max_pv = next_int (&p);
-      vg->pv_count = next_int (&p);
-      vg->lv_count = next_int (&p);
-      vg->snap_count = next_int (&p);
-      vg->vg_seqno = next_int (&p);
-      vg->vg_tags = next_str (&p);
-      vg->vg_mda_count = next_int (&p);
-      vg->vg_mda_free = next_int (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm vgs: cannot parse: %s", rows[r]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "vgs", vg_columns, G_N_ELEMENTS (vg_columns), sizeof (gd_lvm_vg),
+                             &ret->gd_lvm_vg_list_len, &rows, error);
+  ret->gd_lvm_vg_list_val = rows;
+  return ok;
 }
 
 gboolean
@@ -401,40 +361,11 @@ gd_do_lvs_full (GdRequest *req, gd_lvm_lv_list *ret, GError **error)
 {
   if (!gd_group_available (GD_GROUP_LVM2))
     return TRUE; /* an empty list */
-  guint n = 0;
-  g_auto (GStrv) rows = full_report (req, "lvs", LV_COLUMNS, 16, error, &n);
-  if (rows == NULL)
-    return FALSE;
-  ret->gd_lvm_lv_list_len = n;
-  ret->gd_lvm_lv_list_val = g_new0 (gd_lvm_lv, n);
-  for (guint r = 0; r < n; r++)
-    {
-      g_auto (GStrv) f = g_strsplit (rows[r], FULL_SEP, -1);
-      Fields p = { f, 0, "lvs", TRUE };
-      gd_lvm_lv *lv = &ret->gd_lvm_lv_list_val[r];
-      lv->lv_name = next_str (&p);
-      next_uuid (&p, lv->lv_uuid);
-      lv->lv_attr = next_str (&p);
-      lv->lv_major = next_int (&p);
-      lv->lv_minor = next_int (&p);
-      lv->lv_kernel_major = next_int (&p);
-      lv->lv_kernel_minor = next_int (&p);
-      lv->lv_size = next_int (&p);
-      lv->seg_count = next_int (&p);
-      lv->origin = next_str (&p);
-      lv->snap_percent = next_percent (&p);
-      lv->copy_percent = next_percent (&p);
-      lv->move_pv = next_str (&p);
-      lv->lv_tags = next_str (&p);
-      lv->mirror_log = next_str (&p);
-      lv->modules = next_str (&p);
-      if (!p.ok)
-        {
-          gd_error (error, "lvm lvs: cannot parse: %s", rows[r]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  gpointer rows = NULL;
+  gboolean ok = full_report (req, "lvs", lv_columns, G_N_ELEMENTS (lv_columns), sizeof (gd_lvm_lv),
+                             &ret->gd_lvm_lv_list_len, &rows, error);
+  ret->gd_lvm_lv_list_val = rows;
+  return ok;
 }
 
 /* ------------------------------------------------------------------------
@@ -446,7 +377,7 @@ gd_do_pvcreate (GdRequest *req, const GdDevice *device, GError **error)
 {
   if (!LVM (req, NULL, NULL, error, "pvcreate", "--force", "--yes", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -461,7 +392,7 @@ gd_do_vgcreate (GdRequest *req, const char *volgroup, GdDevice *const *physvols,
   g_ptr_array_add (args, NULL);
   if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -472,7 +403,7 @@ lvcreate (GdRequest *req, const char *logvol, const char *volgroup, const char *
   /* --yes: wipe old signatures found in the new volume without asking. */
   if (!LVM (req, NULL, NULL, error, "lvcreate", "--yes", sizeopt, size, "-n", logvol, volgroup))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -518,7 +449,7 @@ gd_do_lvremove (GdRequest *req, const GdDevice *device, GError **error)
    * every volume in it goes. */
   if (!LVM (req, NULL, NULL, error, "lvremove", "--force", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -527,7 +458,7 @@ gd_do_vgremove (GdRequest *req, const char *vgname, GError **error)
 {
   if (!LVM (req, NULL, NULL, error, "vgremove", "--force", vgname))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -537,7 +468,7 @@ gd_do_pvremove (GdRequest *req, const GdDevice *device, GError **error)
   /* -ff: also when the physical volume's label is damaged. */
   if (!LVM (req, NULL, device->guest, error, "pvremove", "-ff", "--yes", device->node))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -563,7 +494,7 @@ gd_do_lvrename (GdRequest *req, const char *logvol, const char *newlogvol, GErro
   g_autofree char *prefix = g_strdup_printf ("%s -> %s", logvol, newlogvol);
   if (!LVM (req, NULL, prefix, error, "lvrename", logvol, newlogvol))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -575,7 +506,7 @@ gd_do_vgrename (GdRequest *req, const char *volgroup, const char *newvolgroup, G
   g_autofree char *prefix = g_strdup_printf ("%s -> %s", volgroup, newvolgroup);
   if (!LVM (req, NULL, prefix, error, "vgrename", volgroup, newvolgroup))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -590,7 +521,7 @@ vgchange (GdRequest *req, gboolean activate, char *const *volgroups, GError **er
     g_ptr_array_add (args, *v);
   g_ptr_array_add (args, NULL);
   gboolean ok = lvm_runv (req, (const char *const *) args->pdata, NULL, "vgchange", error);
-  udev_settle ();
+  gd_udev_settle ();
   return ok;
 }
 
@@ -769,7 +700,7 @@ gd_do_lvm_remove_all (GdRequest *req, GError **error)
       if (!lvm_runv (req, (const char *const *) args->pdata, NULL, NULL, error))
         return FALSE;
     }
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -879,13 +810,8 @@ gd_do_vgmeta (GdRequest *req, const char *vgname, char **ret, size_t *ret_size, 
 static gboolean
 is_lvm_dm_node (const char *node)
 {
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return FALSE;
-  g_autofree char *file =
-      g_strdup_printf ("/sys/dev/block/%u:%u/dm/uuid", major (st.st_rdev), minor (st.st_rdev));
   g_autofree char *uuid = NULL;
-  return g_file_get_contents (file, &uuid, NULL, NULL) && g_str_has_prefix (uuid, "LVM-");
+  return gd_device_dm_info (node, NULL, &uuid) && g_str_has_prefix (uuid, "LVM-");
 }
 
 /* /dev/VG/LV for any name of a logical volume (/dev/VG/LV,
@@ -1073,7 +999,7 @@ reactivate (GdRequest *req)
   g_autoptr (GError) ignored = NULL;
   if (!LVM (req, NULL, "vgchange -ay", &ignored, "vgchange", "-a", "y"))
     gd_log (gd_request_connection (req), "%s", ignored->message);
-  udev_settle ();
+  gd_udev_settle ();
 }
 
 gboolean

@@ -14,54 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
-
-static void
-udev_settle (void)
-{
-  if (!gd_prog_exists ("udevadm"))
-    return;
-  const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
-  g_spawn_sync ("/", (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, NULL, NULL, NULL, NULL);
-}
 
 /* Runs mdadm; on failure the message is "<prefix>: <mdadm's stderr>". */
 static gboolean
 mdadm (GdRequest *req, const char *const *argv, char **out, const char *prefix, GError **error)
 {
-  GdRunOpts opts = {
-    .argv = argv,
-    .flags = GD_RUN_ANY_STATUS,
-    .stdin_fd = -1,
-    .stdout_fd = -1,
-  };
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-  if (!gd_run_full (req, &opts, &o, &e, &status, error))
-    return FALSE;
-  if (status != 0)
-    {
-      g_autofree char *msg = g_strdup (*e ? e : o);
-      g_strstrip (msg);
-      if (*msg == '\0')
-        {
-          g_free (msg);
-          msg = g_strdup_printf ("mdadm exited with status %d", status);
-        }
-      if (prefix)
-        gd_error (error, "%s: %s", prefix, msg);
-      else
-        gd_error (error, "%s", msg);
-      return FALSE;
-    }
-  if (out)
-    *out = g_steal_pointer (&o);
-  return TRUE;
+  GdRunOpts opts = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1 };
+  return gd_run_verbatim (req, &opts, prefix, NULL, out, error);
 }
 
 static const char *const levels[] = {
@@ -160,7 +122,7 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
   g_ptr_array_add (argv, NULL);
   if (!mdadm (req, (const char *const *) argv->pdata, NULL, name, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 
@@ -168,12 +130,7 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
 static char *
 md_kernel_name (const char *node)
 {
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return NULL;
-  g_autofree char *link =
-      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
-  g_autofree char *target = realpath (link, NULL);
+  g_autofree char *target = gd_device_sysfs_dir (node);
   if (target == NULL)
     return NULL;
   g_autofree char *md = g_build_filename (target, "md", NULL);
@@ -315,7 +272,7 @@ gd_do_md_stop (GdRequest *req, const GdDevice *md, GError **error)
   const char *argv[] = { "mdadm", "--stop", md->node, NULL };
   if (!mdadm (req, argv, NULL, NULL, error))
     return FALSE;
-  udev_settle ();
+  gd_udev_settle ();
   return TRUE;
 }
 

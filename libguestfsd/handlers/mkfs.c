@@ -32,18 +32,6 @@ typedef struct
 } MkfsOpts;
 
 static gboolean
-is_ext (const char *t)
-{
-  return strcmp (t, "ext2") == 0 || strcmp (t, "ext3") == 0 || strcmp (t, "ext4") == 0;
-}
-
-static gboolean
-is_fat (const char *t)
-{
-  return strcmp (t, "vfat") == 0 || strcmp (t, "msdos") == 0 || strcmp (t, "fat") == 0;
-}
-
-static gboolean
 is_power_of_2 (long v)
 {
   return v > 0 && (v & (v - 1)) == 0;
@@ -141,7 +129,7 @@ make_filesystem (GdRequest *req, const char *fstype, const GdDevice *device, con
   if (strcmp (fstype, "swap") == 0)
     return make_swap (req, device, o, error);
 
-  gboolean ext = is_ext (fstype), fat = is_fat (fstype);
+  gboolean ext = gd_fs_is_ext (fstype), fat = gd_fs_is_fat (fstype);
   gboolean xfs = strcmp (fstype, "xfs") == 0, btrfs = strcmp (fstype, "btrfs") == 0;
   gboolean ntfs = strcmp (fstype, "ntfs") == 0, f2fs = strcmp (fstype, "f2fs") == 0;
   gboolean gfs = strcmp (fstype, "gfs") == 0 || strcmp (fstype, "gfs2") == 0;

@@ -37,67 +37,18 @@
  * Mount points.
  */
 
-/* Host path of the guest directory mountpoint, resolved inside the sysroot
- * (so a symlink in the guest cannot redirect the mount elsewhere). */
-static char *
-resolve_mountpoint (GdRequest *req, const char *mountpoint, GError **error)
-{
-  if (mountpoint[0] != '/')
-    {
-      gd_error_errno (error, EINVAL, "%s: mount point must be an absolute path", mountpoint);
-      return NULL;
-    }
-  int fd = gd_open (req, mountpoint, O_PATH | O_DIRECTORY, 0, error);
-  if (fd < 0)
-    return NULL;
-  g_autofree char *link = gd_fd_path (fd);
-  char *host = g_file_read_link (link, NULL);
-  close (fd);
-  if (host == NULL)
-    gd_error_errno (error, EIO, "%s: cannot resolve mount point", mountpoint);
-  return host;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *
-unescape_mountinfo (const char *s)
-{
-  GString *out = g_string_sized_new (strlen (s));
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-          s[3] <= '7')
-        {
-          g_string_append_c (out, (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0')));
-          s += 3;
-        }
-      else
-        g_string_append_c (out, *s);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* Mount ids of the mounts whose mount point is the host path target
  * (all of them, in mountinfo order, when target is NULL). */
 static GArray *
 mount_ids_at (const char *target)
 {
   GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents ("/proc/self/mountinfo", &text, NULL, NULL))
-    return ids;
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (char **l = lines; *l; l++)
+  g_autoptr (GPtrArray) mounts = gd_mountinfo_read (NULL);
+  for (guint i = 0; mounts && i < mounts->len; i++)
     {
-      g_auto (GStrv) f = g_strsplit (*l, " ", 6);
-      if (g_strv_length (f) < 5)
-        continue;
-      g_autofree char *mp = unescape_mountinfo (f[4]);
-      if (target == NULL || strcmp (mp, target) == 0)
-        {
-          guint id = (guint) g_ascii_strtoull (f[0], NULL, 10);
-          g_array_append_val (ids, id);
-        }
+      GdMountEntry *e = g_ptr_array_index (mounts, i);
+      if (target == NULL || strcmp (e->target, target) == 0)
+        g_array_append_val (ids, e->mnt_id);
     }
   return ids;
 }
@@ -232,23 +183,6 @@ static const FuseDriver fuse_drivers[] = {
   { "exfat", "mount.exfat-fuse", TRUE },
 };
 
-static gboolean
-kernel_has_filesystem (const char *fstype)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents ("/proc/filesystems", &text, NULL, NULL))
-    return TRUE; /* cannot tell: let mount(8) try */
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (char **l = lines; *l; l++)
-    {
-      const char *name = strrchr (*l, '\t');
-      name = name ? name + 1 : *l;
-      if (strcmp (name, fstype) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* The filesystem type on node as libblkid sees it, or NULL. */
 static char *
 probe_fstype (const char *node)
@@ -269,7 +203,9 @@ probe_fstype (const char *node)
 static const FuseDriver *
 fuse_driver_for (const char *fstype)
 {
-  if (fstype == NULL || kernel_has_filesystem (fstype))
+  /* When /proc/filesystems cannot tell, mount(8) tries the kernel. */
+  if (fstype == NULL || gd_kernel_has_filesystem (fstype) ||
+      access ("/proc/filesystems", R_OK) != 0)
     return NULL;
   for (guint i = 0; i < G_N_ELEMENTS (fuse_drivers); i++)
     if (strcmp (fuse_drivers[i].fstype, fstype) == 0)
@@ -531,15 +467,6 @@ mount_node_1 (GdRequest *req, const char *node, const char *target, const char *
   return ok;
 }
 
-static char *
-replace_all (const char *text, const char *from, const char *to)
-{
-  if (*from == '\0')
-    return g_strdup (text);
-  g_auto (GStrv) parts = g_strsplit (text, from, -1);
-  return g_strjoinv (to, parts);
-}
-
 /* Errors from mount(8) and the FUSE programs name the host's paths: put
  * the guest's names in their place. */
 static void
@@ -558,8 +485,8 @@ guest_names_in_error (GError *err, const char *node, const char *guest_dev, cons
   for (char **l = lines; *l; l++)
     if (**l && strstr (*l, "dmesg(1) may have more information") == NULL)
       g_string_append_printf (kept, "%s%s", kept->len ? "\n" : "", *l);
-  g_autofree char *a = replace_all (kept->str, target, mountpoint);
-  char *b = replace_all (a, node, guest_dev);
+  g_autofree char *a = gd_str_replace (kept->str, target, mountpoint);
+  char *b = gd_str_replace (a, node, guest_dev);
   g_free (err->message);
   err->message = b;
 }
@@ -625,19 +552,16 @@ static gboolean
 do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, const char *options,
           const char *vfstype, GError **error)
 {
-  if (mountable->type == GD_MOUNTABLE_PATH)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", mountable->path);
-      return FALSE;
-    }
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  const GdDevice *dev = gd_mountable_device (mountable, error);
+  if (dev == NULL)
+    return FALSE;
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
   g_autoptr (GString) opts = g_string_new (options ? options : "");
   if (mountable->type == GD_MOUNTABLE_BTRFSVOL)
     g_string_append_printf (opts, "%ssubvol=%s", opts->len ? "," : "", mountable->volume);
-  return mount_node (req, mountable->device->node, target, opts->str, vfstype,
-                     mountable->device->guest, mountpoint, error);
+  return mount_node (req, dev->node, target, opts->str, vfstype, dev->guest, mountpoint, error);
 }
 
 gboolean
@@ -752,7 +676,7 @@ gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GErr
       gd_error_errno (error, EINVAL, "%s: not a regular file", file);
       return FALSE;
     }
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     {
       close (fd);
@@ -773,7 +697,7 @@ gd_do_mount_loop (GdRequest *req, const char *file, const char *mountpoint, GErr
 gboolean
 gd_do_remount (GdRequest *req, const char *mountpoint, gboolean rw, GError **error)
 {
-  g_autofree char *target = resolve_mountpoint (req, mountpoint, error);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
   gboolean set_rw = gd_request_has_optarg (req, GD_REMOUNT_RW_BITMASK);
@@ -821,33 +745,14 @@ check_exempt_path (const char *path, GError **error)
 gboolean
 gd_do_mkmountpoint (GdRequest *req, const char *exemptpath, GError **error)
 {
-  if (!check_exempt_path (exemptpath, error))
-    return FALSE;
-  g_autofree char *name = NULL;
-  int dfd = gd_open_parent (req, exemptpath, &name, error);
-  if (dfd < 0)
-    return FALSE;
-  int r = mkdirat (dfd, name, 0777 & ~gd_conn_umask (gd_request_connection (req)));
-  if (r < 0)
-    gd_perror (error, "%s", exemptpath);
-  close (dfd);
-  return r == 0;
+  /* mkdir, but without the Pathname's "something is mounted" check. */
+  return check_exempt_path (exemptpath, error) && gd_do_mkdir (req, exemptpath, error);
 }
 
 gboolean
 gd_do_rmmountpoint (GdRequest *req, const char *exemptpath, GError **error)
 {
-  if (!check_exempt_path (exemptpath, error))
-    return FALSE;
-  g_autofree char *name = NULL;
-  int dfd = gd_open_parent (req, exemptpath, &name, error);
-  if (dfd < 0)
-    return FALSE;
-  int r = unlinkat (dfd, name, AT_REMOVEDIR);
-  if (r < 0)
-    gd_perror (error, "%s", exemptpath);
-  close (dfd);
-  return r == 0;
+  return check_exempt_path (exemptpath, error) && gd_do_rmdir (req, exemptpath, error);
 }
 
 /* ------------------------------------------------------------------------
@@ -871,7 +776,7 @@ static char *
 umount_target (GdRequest *req, const GdDevOrPath *what, GError **error)
 {
   if (what->device == NULL)
-    return resolve_mountpoint (req, what->path, error);
+    return gd_mountpoint_resolve (req, what->path, error);
   g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
   if (mounts == NULL)
     return NULL;
@@ -936,8 +841,10 @@ gd_do_umount_all (GdRequest *req, GError **error)
   return ok;
 }
 
-gboolean
-gd_do_mounts (GdRequest *req, char ***ret, GError **error)
+/* The devices mounted under the sysroot, each followed by its mount point
+ * when with_targets. */
+static gboolean
+list_mounts (GdRequest *req, gboolean with_targets, char ***ret, GError **error)
 {
   g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
   if (mounts == NULL)
@@ -947,6 +854,8 @@ gd_do_mounts (GdRequest *req, char ***ret, GError **error)
     {
       GdMountEntry *e = g_ptr_array_index (mounts, i);
       g_ptr_array_add (out, g_strdup (e->source));
+      if (with_targets)
+        g_ptr_array_add (out, g_strdup (e->target));
     }
   g_ptr_array_add (out, NULL);
   *ret = (char **) g_ptr_array_free (out, FALSE);
@@ -954,19 +863,13 @@ gd_do_mounts (GdRequest *req, char ***ret, GError **error)
 }
 
 gboolean
+gd_do_mounts (GdRequest *req, char ***ret, GError **error)
+{
+  return list_mounts (req, FALSE, ret, error);
+}
+
+gboolean
 gd_do_mountpoints (GdRequest *req, char ***ret, GError **error)
 {
-  g_autoptr (GPtrArray) mounts = gd_mounts_list (gd_request_connection (req), error);
-  if (mounts == NULL)
-    return FALSE;
-  GPtrArray *out = g_ptr_array_new ();
-  for (guint i = 0; i < mounts->len; i++)
-    {
-      GdMountEntry *e = g_ptr_array_index (mounts, i);
-      g_ptr_array_add (out, g_strdup (e->source));
-      g_ptr_array_add (out, g_strdup (e->target));
-    }
-  g_ptr_array_add (out, NULL);
-  *ret = (char **) g_ptr_array_free (out, FALSE);
-  return TRUE;
+  return list_mounts (req, TRUE, ret, error);
 }

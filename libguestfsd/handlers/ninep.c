@@ -6,9 +6,7 @@
 
 #include "config.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gd-actions.h"
 #include "gd-private.h"
@@ -53,27 +51,14 @@ gboolean
 gd_do_mount_9p (GdRequest *req, const char *mounttag, const char *mountpoint, const char *options,
                 GError **error)
 {
-  if (mountpoint[0] != '/')
-    {
-      gd_error_errno (error, EINVAL, "%s: mount point must be an absolute path", mountpoint);
-      return FALSE;
-    }
   if (*mounttag == '\0' || mounttag[0] == '-')
     {
       gd_error_errno (error, EINVAL, "%s: not a 9p mount tag", mounttag);
       return FALSE;
     }
-  int fd = gd_open (req, mountpoint, O_PATH | O_DIRECTORY, 0, error);
-  if (fd < 0)
-    return FALSE;
-  g_autofree char *link = gd_fd_path (fd);
-  g_autofree char *target = g_file_read_link (link, NULL);
-  close (fd);
+  g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
-    {
-      gd_error_errno (error, EIO, "%s: cannot resolve mount point", mountpoint);
-      return FALSE;
-    }
+    return FALSE;
   gboolean has_options =
       gd_request_has_optarg (req, GD_MOUNT_9P_OPTIONS_BITMASK) && options && *options;
   g_autofree char *opts = g_strconcat ("trans=virtio,version=9p2000.L", has_options ? "," : "",

@@ -37,7 +37,7 @@ gd_do_ntfsclone_out (GdRequest *req, const GdDevice *device, gboolean metadataon
     g_ptr_array_add (argv, "--force");
   g_ptr_array_add (argv, device->node);
   g_ptr_array_add (argv, NULL);
-  return devdata_program_to_fileout (req, (const char *const *) argv->pdata, error);
+  return devdata_program_to_fileout (req, (const char *const *) argv->pdata, -1, error);
 }
 
 gboolean
@@ -58,17 +58,15 @@ gd_do_ntfsclone_in (GdRequest *req, const GdDevice *device, GError **error)
 gboolean
 gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  if (device->device == NULL)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", device->path ? device->path : "");
-      return FALSE;
-    }
+  const GdDevice *dev = gd_mountable_device (device, error);
+  if (dev == NULL)
+    return FALSE;
   if (inode < 0)
     {
       gd_error_errno (error, EINVAL, "inode is negative");
       return FALSE;
     }
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
-  const char *argv[] = { "ntfscat", "-i", num, device->device->node, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  const char *argv[] = { "ntfscat", "-i", num, dev->node, NULL };
+  return devdata_program_to_fileout (req, argv, -1, error);
 }

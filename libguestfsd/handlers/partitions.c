@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gd-actions.h"
@@ -42,21 +41,10 @@
  * Shared helpers (partitions.h).
  */
 
-char *
-gd_parts_sysfs_dir (const char *node)
-{
-  struct stat st;
-  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
-    return NULL;
-  g_autofree char *link =
-      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
-  return realpath (link, NULL);
-}
-
 gboolean
 gd_parts_is_partition_or_dm (const char *node)
 {
-  g_autofree char *dir = gd_parts_sysfs_dir (node);
+  g_autofree char *dir = gd_device_sysfs_dir (node);
   if (dir == NULL)
     return FALSE;
   g_autofree char *part = g_build_filename (dir, "partition", NULL);
@@ -84,14 +72,6 @@ gd_parts_check_writable (const GdDevice *dev, GError **error)
   return TRUE;
 }
 
-char *
-gd_parts_partition_node (const char *disk_node, guint partnum)
-{
-  size_t n = strlen (disk_node);
-  gboolean sep = n > 0 && g_ascii_isdigit (disk_node[n - 1]);
-  return g_strdup_printf ("%s%s%u", disk_node, sep ? "p" : "", partnum);
-}
-
 gboolean
 gd_parts_node_busy (const char *node)
 {
@@ -109,7 +89,7 @@ static GPtrArray *
 kernel_partition_nodes (const char *disk_node)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *dir = gd_parts_sysfs_dir (disk_node);
+  g_autofree char *dir = gd_device_sysfs_dir (disk_node);
   if (dir == NULL)
     return out;
   g_autofree char *sysname = g_path_get_basename (dir);
@@ -421,7 +401,7 @@ check_partition_idle (GdRequest *req, const GdDevice *dev, int partnum, GError *
 {
   if (gd_parts_is_partition_or_dm (dev->node))
     return TRUE;
-  g_autofree char *node = gd_parts_partition_node (dev->node, (guint) partnum);
+  g_autofree char *node = gd_device_partition_node (dev->node, (guint) partnum);
   if (!gd_parts_node_busy (node))
     return TRUE;
   g_autofree char *guest = gd_device_guest_name (gd_request_connection (req), node);
@@ -429,22 +409,30 @@ check_partition_idle (GdRequest *req, const GdDevice *dev, int partnum, GError *
   return FALSE;
 }
 
+/* Runs the program and arguments in head, then the NULL-terminated
+ * arguments in ap. */
 static gboolean
-run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
+run_va (GdRequest *req, const char *const *head, va_list ap, GError **error)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, "parted");
-  g_ptr_array_add (argv, "-s");
-  g_ptr_array_add (argv, "--");
-  g_ptr_array_add (argv, dev->node);
-  va_list ap;
-  va_start (ap, error);
+  for (; *head; head++)
+    g_ptr_array_add (argv, (gpointer) *head);
   const char *a;
   while ((a = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
   return gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
+}
+
+static gboolean
+run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
+{
+  const char *const head[] = { "parted", "-s", "--", dev->node, NULL };
+  va_list ap;
+  va_start (ap, error);
+  gboolean ok = run_va (req, head, ap, error);
+  va_end (ap);
+  return ok;
 }
 
 /* sfdisk changing one thing; we tell the kernel ourselves (gd_parts_sync),
@@ -452,19 +440,12 @@ run_parted (GdRequest *req, const GdDevice *dev, GError **error, ...)
 static gboolean
 run_sfdisk (GdRequest *req, GError **error, ...)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, "sfdisk");
-  g_ptr_array_add (argv, "--no-reread");
-  g_ptr_array_add (argv, "--no-tell-kernel");
-  g_ptr_array_add (argv, "-q");
+  const char *const head[] = { "sfdisk", "--no-reread", "--no-tell-kernel", "-q", NULL };
   va_list ap;
   va_start (ap, error);
-  const char *a;
-  while ((a = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) a);
+  gboolean ok = run_va (req, head, ap, error);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  return gd_runv (req, (const char *const *) argv->pdata, GD_RUN_DEFAULT, NULL, error);
+  return ok;
 }
 
 /* sfdisk printing one value ("--part-type DEV N"): its output, chomped. */
@@ -481,6 +462,19 @@ sfdisk_get (GdRequest *req, const char *opt, const GdDevice *dev, int partnum, G
   if (n > 0 && out[n - 1] == '\n')
     out[n - 1] = '\0';
   return out;
+}
+
+/* A GUID sfdisk prints (type, partition or disk GUID), in capitals as
+ * the original returns them. */
+static gboolean
+sfdisk_get_guid (GdRequest *req, const char *opt, const GdDevice *dev, int partnum, char **ret,
+                 GError **error)
+{
+  g_autofree char *v = sfdisk_get (req, opt, dev, partnum, error);
+  if (v == NULL)
+    return FALSE;
+  *ret = g_ascii_strup (v, -1);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------
@@ -1016,14 +1010,7 @@ gd_do_part_get_gpt_type (GdRequest *req, const GdDevice *device, int partnum, ch
   if (t == NULL)
     return FALSE;
   if (is_label (t, "gpt"))
-    {
-      char *v = sfdisk_get (req, "--part-type", device, partnum, error);
-      if (v == NULL)
-        return FALSE;
-      *ret = g_ascii_strup (v, -1);
-      g_free (v);
-      return TRUE;
-    }
+    return sfdisk_get_guid (req, "--part-type", device, partnum, ret, error);
   if (!require_label (device, t, "msdos", "a GPT type", error))
     return FALSE;
   /* For MBR, the type GUID a conversion to GPT would give (sgdisk only
@@ -1048,12 +1035,7 @@ gd_do_part_get_gpt_guid (GdRequest *req, const GdDevice *device, int partnum, ch
   g_autoptr (PartTable) t = read_gpt_with (req, device, partnum, "a partition GUID", error);
   if (t == NULL)
     return FALSE;
-  char *v = sfdisk_get (req, "--part-uuid", device, partnum, error);
-  if (v == NULL)
-    return FALSE;
-  *ret = g_ascii_strup (v, -1);
-  g_free (v);
-  return TRUE;
+  return sfdisk_get_guid (req, "--part-uuid", device, partnum, ret, error);
 }
 
 gboolean
@@ -1077,12 +1059,7 @@ gd_do_part_get_disk_guid (GdRequest *req, const GdDevice *device, char **ret, GE
   g_autoptr (PartTable) t = read_gpt (req, device, "a disk GUID", error);
   if (t == NULL)
     return FALSE;
-  char *v = sfdisk_get (req, "--disk-id", device, 0, error);
-  if (v == NULL)
-    return FALSE;
-  *ret = g_ascii_strup (v, -1);
-  g_free (v);
-  return TRUE;
+  return sfdisk_get_guid (req, "--disk-id", device, 0, ret, error);
 }
 
 gboolean

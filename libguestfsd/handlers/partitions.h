@@ -16,10 +16,6 @@ G_BEGIN_DECLS
 /* EROFS when the device (or the drive under it) is read-only. */
 gboolean gd_parts_check_writable (const GdDevice *dev, GError **error);
 
-/* Host node of partition partnum of the disk node (/dev/loop3 + 1 ->
- * /dev/loop3p1, /dev/sda + 1 -> /dev/sda1). */
-char *gd_parts_partition_node (const char *disk_node, guint partnum);
-
 /* Whether a block device is held by someone else: mounted, an LVM PV in
  * use, swap, an md member ... (the kernel refuses an exclusive open). */
 gboolean gd_parts_node_busy (const char *node);
@@ -40,9 +36,5 @@ gboolean gd_parts_sync (const GdDevice *dev, GError **error);
 /* The same for blockdev_rereadpt: the kernel's view from the disk's
  * table, whatever changed it. */
 gboolean gd_parts_reread (const GdDevice *dev, GError **error);
-
-/* "sda" for /dev/loop3 etc.: the sysfs directory of a block device node,
- * or NULL. */
-char *gd_parts_sysfs_dir (const char *node);
 
 G_END_DECLS

@@ -104,7 +104,7 @@ gd_do_sfdisk_N (GdRequest *req, const GdDevice *device, int partnum, int cyls, i
       gd_error_errno (error, EINVAL, "an sfdisk line must not contain a newline");
       return FALSE;
     }
-  g_autofree char *node = gd_parts_partition_node (device->node, (guint) partnum);
+  g_autofree char *node = gd_device_partition_node (device->node, (guint) partnum);
   if (!gd_parts_is_partition_or_dm (device->node) && gd_parts_node_busy (node))
     {
       gd_error_errno (error, EBUSY, "%s: partition %d is in use (mounted?)", device->guest,

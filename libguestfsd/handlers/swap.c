@@ -134,25 +134,6 @@ swap_area_free (gpointer p)
   g_free (a);
 }
 
-/* /proc/swaps escapes blanks and backslashes in names as \ooo. */
-static char *
-unescape (const char *s)
-{
-  GString *out = g_string_new (NULL);
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-          s[3] <= '7')
-        {
-          g_string_append_c (out, (char) ((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0')));
-          s += 3;
-        }
-      else
-        g_string_append_c (out, *s);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static void
 swapoff_file_by_inode (dev_t dev, ino_t ino)
 {
@@ -165,7 +146,7 @@ swapoff_file_by_inode (dev_t dev, ino_t ino)
       g_auto (GStrv) f = g_strsplit_set (*l, " \t", 2);
       if (l == lines || f[0] == NULL || *f[0] == '\0')
         continue;
-      g_autofree char *path = unescape (f[0]);
+      g_autofree char *path = gd_unescape_octal (f[0]);
       struct stat st;
       if (stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_dev == dev && st.st_ino == ino)
         swapoff (path);

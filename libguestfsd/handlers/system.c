@@ -62,7 +62,7 @@ gd_do_drop_caches (GdRequest *req, int whattodrop, GError **error)
     }
   char buf[32];
   int n = g_snprintf (buf, sizeof buf, "%d\n", whattodrop);
-  gboolean ok = gd_fs_write_all (fd, buf, n, "/proc/sys/vm/drop_caches", error);
+  gboolean ok = gd_write_all (fd, buf, n, "/proc/sys/vm/drop_caches", error);
   if (close (fd) < 0 && ok)
     {
       gd_perror (error, "/proc/sys/vm/drop_caches");

@@ -457,6 +457,25 @@ pick_error (gboolean xfer_ok, GError *xfer_error, gboolean child_ok, GError *chi
   return TRUE;
 }
 
+/* Starts the confined child and, beside it, the host program that
+ * (de)compresses for it; on failure neither runs. */
+static gboolean
+spawn_with_filter (GdRequest *req, GdcFunc func, gpointer data, int dirfd, int child_in,
+                   int child_out, const char *const *prog_argv, int prog_in, int prog_out,
+                   GdcChild *child, GdChild **prog, GError **error)
+{
+  if (!gdc_spawn (req, "tar", func, data, GDC_DEFAULT, dirfd, child_in, child_out, child, error))
+    return FALSE;
+  GdRunOpts opts = { .argv = prog_argv, .stdin_fd = prog_in, .stdout_fd = prog_out };
+  *prog = gd_child_spawn (req, &opts, error);
+  if (*prog == NULL)
+    {
+      gdc_abort (child);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xattrs,
         gboolean selinux, gboolean acls, GError **error)
@@ -475,7 +494,7 @@ tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xa
               .selinux = selinux,
               .acls = acls };
   GdcChild child;
-  GdcProg prog = { .pid = -1, .err = -1 };
+  GdChild *prog = NULL;
   int wfd = -1;
   gboolean ok = FALSE;
   GError *xfer_error = NULL, *child_error = NULL;
@@ -496,10 +515,9 @@ tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xa
           close (sv[1]);
           goto out;
         }
-      gboolean started =
-          gdc_spawn (req, "tar", tar_in_child, &t, GDC_DEFAULT, dirfd, p[0], -1, &child, error) &&
-          (gdc_prog_start (req, gdc_filter_decompress_argv (filter), sv[1], p[1], &prog, error) ||
-           (gdc_abort (&child), FALSE));
+      gboolean started = spawn_with_filter (req, tar_in_child, &t, dirfd, p[0], -1,
+                                            gdc_filter_decompress_argv (filter), sv[1], p[1],
+                                            &child, &prog, error);
       close (sv[1]);
       close (p[0]);
       close (p[1]);
@@ -521,7 +539,7 @@ tar_in (GdRequest *req, const char *directory, const char *compress, gboolean xa
 
   xfer_ok = gdc_filein_to_socket (req, wfd, &xfer_error);
   close (wfd);
-  if (prog.pid > 0 && !gdc_prog_wait (&prog, xfer_ok ? &xfer_error : NULL))
+  if (prog != NULL && !gd_child_wait (prog, FALSE, xfer_ok ? &xfer_error : NULL))
     xfer_ok = FALSE;
   child_ok = gdc_wait (&child, &child_error);
   ok = pick_error (xfer_ok, xfer_error, child_ok, child_error, error);
@@ -787,7 +805,7 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
       t.groups = read_id_names ("/etc/group");
     }
   GdcChild child;
-  GdcProg prog = { .pid = -1, .err = -1 };
+  GdChild *prog = NULL;
   int rfd = -1;
   gboolean ok = FALSE, prog_ok;
   GError *prog_error = NULL;
@@ -805,9 +823,8 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
           goto out;
         }
       gboolean started =
-          gdc_spawn (req, "tar", tar_out_child, &t, GDC_DEFAULT, dirfd, -1, a[1], &child, error) &&
-          (gdc_prog_start (req, gdc_filter_compress_argv (filter), a[0], b[1], &prog, error) ||
-           (gdc_abort (&child), FALSE));
+          spawn_with_filter (req, tar_out_child, &t, dirfd, -1, a[1],
+                             gdc_filter_compress_argv (filter), a[0], b[1], &child, &prog, error);
       close (a[0]);
       close (a[1]);
       close (b[1]);
@@ -831,11 +848,12 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
     {
       close (rfd);
       gdc_abort (&child);
-      gdc_prog_abort (&prog);
+      if (prog != NULL)
+        gd_child_wait (prog, TRUE, NULL);
       goto out;
     }
   close (rfd);
-  prog_ok = prog.pid <= 0 || gdc_prog_wait (&prog, &prog_error);
+  prog_ok = prog == NULL || gd_child_wait (prog, FALSE, &prog_error);
   ok = gdc_wait (&child, error);
   if (ok && !prog_ok)
     {

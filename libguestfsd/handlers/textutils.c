@@ -26,10 +26,15 @@ run_on_file (GdRequest *req, const char *path, const char *const *argv, GError *
   int fd = gdc_open_file (req, path, NULL, error);
   if (fd < 0)
     return NULL;
+  GdRunOpts opts = { .argv = argv,
+                     .flags = GD_RUN_ANY_STATUS,
+                     .stdin_fd = fd,
+                     .stdout_fd = -1,
+                     .max_out = GDC_MAX_RESULT };
   char *out = NULL;
   g_autofree char *err = NULL;
   int status;
-  gboolean ok = gdc_prog_capture (req, argv, fd, GDC_MAX_RESULT, &out, &err, &status, error);
+  gboolean ok = gd_run_full (req, &opts, &out, &err, &status, error);
   close (fd);
   if (ok && status != 0)
     {

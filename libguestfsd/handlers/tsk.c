@@ -18,13 +18,12 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <tsk/libtsk.h>
 
+#include "confine.h"
 #include "devdata.h"
 #include "gd-actions.h"
 #include "gd-private.h"
@@ -41,7 +40,6 @@ typedef struct
 {
   int dev_fd; /* the device, read by the child */
   guint64 dev_size;
-  int err_fd;    /* memfd: the child's error message */
   gboolean find; /* internal_find_inode: only entries naming inode */
   guint64 inode;
   TSK_INUM_T root;
@@ -89,13 +87,12 @@ fd_image_stat (TSK_IMG_INFO *img, FILE *f)
   fputs ("Image Type: guestfsd device\n", f);
 }
 
-static void
-child_error (Walk *w, const char *what)
+/* In the child: reports what failed, and libtsk's reason. */
+static int
+child_error (const char *what)
 {
   const char *why = tsk_error_get ();
-  g_autofree char *msg = g_strdup_printf ("%s%s%s", what, why && *why ? ": " : "", why ? why : "");
-  if (write (w->err_fd, msg, strlen (msg)) < 0)
-    _exit (2);
+  return gdc_fail (0, "%s%s%s", what, why && *why ? ": " : "", why ? why : "");
 }
 
 static gboolean
@@ -248,16 +245,10 @@ walk_child (gpointer data)
   img->fd = w->dev_fd;
   if (tsk_img_open_external (&img->info, w->dev_size, 512, fd_image_read, fd_image_close,
                              fd_image_stat) == NULL)
-    {
-      child_error (w, "cannot read the device");
-      return 1;
-    }
+    return child_error ("cannot read the device");
   TSK_FS_INFO *fs = tsk_fs_open_img (&img->info, 0, TSK_FS_TYPE_DETECT);
   if (fs == NULL)
-    {
-      child_error (w, "no filesystem that the Sleuth Kit knows");
-      return 1;
-    }
+    return child_error ("no filesystem that the Sleuth Kit knows");
   w->root = fs->root_inum;
   w->out = malloc (OUT_BUFSIZE);
   if (w->out == NULL)
@@ -265,10 +256,7 @@ walk_child (gpointer data)
   int flags = TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
               TSK_FS_DIR_WALK_FLAG_RECURSE | TSK_FS_DIR_WALK_FLAG_NOORPHAN;
   if (tsk_fs_dir_walk (fs, fs->root_inum, flags, walk_entry, w) != 0 && !w->write_failed)
-    {
-      child_error (w, "walking the filesystem");
-      return 1;
-    }
+    return child_error ("walking the filesystem");
   if (w->write_failed || !out_flush (w))
     return 3; /* the parent stopped listening */
   return 0;
@@ -278,62 +266,27 @@ static gboolean
 stream_walk (GdRequest *req, const GdMountable *device, gboolean find, int64_t inode,
              GError **error)
 {
-  const GdDevice *dev = device->device;
+  const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", device->path ? device->path : "");
-      return FALSE;
-    }
-  Walk w = { .find = find, .inode = inode, .dev_fd = -1, .err_fd = -1 };
-  int p[2] = { -1, -1 };
-  gboolean ok = FALSE;
+    return FALSE;
+  Walk w = { .find = find, .inode = inode };
   w.dev_fd = devdata_open_device (dev, O_RDONLY, error);
   if (w.dev_fd < 0)
-    goto out;
-  if (!devdata_fd_size (w.dev_fd, dev->guest, &w.dev_size, error))
-    goto out;
-  w.err_fd = memfd_create ("gd-tsk-error", MFD_CLOEXEC);
-  if (w.err_fd < 0 || pipe2 (p, O_CLOEXEC) < 0)
+    return FALSE;
+  gboolean ok = FALSE;
+  GdcChild child;
+  if (devdata_fd_size (w.dev_fd, dev->guest, &w.dev_size, error) &&
+      gdc_spawn (req, "the Sleuth Kit walk", walk_child, &w, GDC_STDOUT_PIPE, w.dev_fd, -1, -1,
+                 &child, error))
     {
-      gd_perror (error, "%s", dev->guest);
-      goto out;
-    }
-  pid_t pid = gd_spawn_confined (req, walk_child, &w, -1, p[1], error);
-  close (p[1]);
-  p[1] = -1;
-  if (pid < 0)
-    goto out;
-  g_autoptr (GError) stream_error = NULL;
-  gboolean streamed = gd_fileout_from_fd (req, p[0], 0, &stream_error);
-  close (p[0]);
-  p[0] = -1;
-  if (!streamed)
-    kill (pid, SIGKILL);
-  g_autoptr (GError) child_error = NULL;
-  gboolean exited_ok = gd_wait_child (pid, "the Sleuth Kit walk", &child_error);
-  if (!streamed)
-    g_propagate_error (error, g_steal_pointer (&stream_error));
-  else if (!exited_ok)
-    {
-      char msg[4096];
-      ssize_t n = pread (w.err_fd, msg, sizeof msg - 1, 0);
-      msg[n > 0 ? n : 0] = '\0';
-      if (*msg)
-        gd_error (error, "%s: %s", dev->guest, msg);
+      if (!gd_fileout_from_fd (req, child.out, 0, error))
+        gdc_abort (&child);
+      else if (!gdc_wait (&child, error))
+        g_prefix_error (error, "%s: ", dev->guest);
       else
-        g_propagate_prefixed_error (error, g_steal_pointer (&child_error), "%s: ", dev->guest);
+        ok = TRUE;
     }
-  else
-    ok = TRUE;
-out:
-  if (p[0] >= 0)
-    close (p[0]);
-  if (p[1] >= 0)
-    close (p[1]);
-  if (w.err_fd >= 0)
-    close (w.err_fd);
-  if (w.dev_fd >= 0)
-    close (w.dev_fd);
+  close (w.dev_fd);
   return ok;
 }
 
@@ -357,11 +310,9 @@ gd_do_internal_find_inode (GdRequest *req, const GdMountable *device, int64_t in
 gboolean
 gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  if (device->device == NULL)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", device->path ? device->path : "");
-      return FALSE;
-    }
+  const GdDevice *dev = gd_mountable_device (device, error);
+  if (dev == NULL)
+    return FALSE;
   if (inode < 0)
     {
       gd_error_errno (error, EINVAL, "inode is negative");
@@ -369,19 +320,17 @@ gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, 
     }
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   /* -r: recover deleted files too. */
-  const char *argv[] = { "icat", "-r", device->device->node, num, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  const char *argv[] = { "icat", "-r", dev->node, num, NULL };
+  return devdata_program_to_fileout (req, argv, -1, error);
 }
 
 gboolean
 gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start, int64_t stop,
                        gboolean unallocated, GError **error)
 {
-  if (device->device == NULL)
-    {
-      gd_error_errno (error, EINVAL, "%s: not a device", device->path ? device->path : "");
-      return FALSE;
-    }
+  const GdDevice *dev = gd_mountable_device (device, error);
+  if (dev == NULL)
+    return FALSE;
   if (start < 0 || stop < 0)
     {
       gd_error_errno (error, EINVAL, "start and stop must not be negative");
@@ -398,6 +347,6 @@ gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start,
     unallocated = FALSE;
   g_autofree char *range = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT, start, stop);
   /* -e: every block of the range; -A: only the unallocated ones. */
-  const char *argv[] = { "blkls", unallocated ? "-A" : "-e", device->device->node, range, NULL };
-  return devdata_program_to_fileout (req, argv, error);
+  const char *argv[] = { "blkls", unallocated ? "-A" : "-e", dev->node, range, NULL };
+  return devdata_program_to_fileout (req, argv, -1, error);
 }

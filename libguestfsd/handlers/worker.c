@@ -157,10 +157,17 @@ gd_wmsg_error (int errnum, const char *fmt, ...)
   return m;
 }
 
+GdWmsg *
+gd_wmsg_errno (const char *what)
+{
+  int e = errno;
+  return gd_wmsg_error (e, "%s: %s", what, g_strerror (e));
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 static gboolean
-write_all (int fd, const void *p, size_t len)
+send_all (int fd, const void *p, size_t len)
 {
   const guint8 *b = p;
   while (len > 0)
@@ -200,7 +207,7 @@ static gboolean
 send_msg (int fd, GdWmsg *m)
 {
   guint32 n = m->buf->len;
-  return write_all (fd, &n, sizeof n) && write_all (fd, m->buf->data, n);
+  return send_all (fd, &n, sizeof n) && send_all (fd, m->buf->data, n);
 }
 
 static GdWmsg *
@@ -252,6 +259,29 @@ gd_worker_child_send (GdWorkerChild *wc, GdWmsg *reply)
   gboolean ok = send_msg (wc->fd, reply);
   gd_wmsg_free (reply);
   return ok;
+}
+
+int
+gd_worker_child_fail (GdWorkerChild *wc, GdWmsg *reply)
+{
+  gd_worker_child_send (wc, reply);
+  return 1;
+}
+
+int
+gd_worker_child_serve (GdWorkerChild *wc, GdWorkerServe serve, gpointer data)
+{
+  if (!gd_worker_child_send (wc, gd_wmsg_ok ()))
+    return 1;
+  GdWmsg *req;
+  while ((req = gd_worker_child_recv (wc)) != NULL)
+    {
+      GdWmsg *reply = serve (wc, req, data);
+      gd_wmsg_free (req);
+      if (!gd_worker_child_send (wc, reply))
+        break;
+    }
+  return 0;
 }
 
 static void G_GNUC_NORETURN
@@ -540,7 +570,7 @@ gd_worker_spawn (GdWorker *t, GError **error)
     r = sendmsg (t->fd, &mh, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   close (sv[1]);
-  if (r != (ssize_t) sizeof n || !write_all (t->fd, m->buf->data, m->buf->len))
+  if (r != (ssize_t) sizeof n || !send_all (t->fd, m->buf->data, m->buf->len))
     {
       close (sv[0]);
       g_autofree char *how = describe_death (t);

@@ -45,6 +45,8 @@ gboolean gd_wmsg_get_str (GdWmsg *m, const char **s, size_t *len);
 /* Replies, in the child. */
 GdWmsg *gd_wmsg_ok (void);
 GdWmsg *gd_wmsg_error (int errnum, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* An error reply for errno after what failed: "WHAT: strerror(errno)". */
+GdWmsg *gd_wmsg_errno (const char *what);
 
 /* The child's main function, called right after fork: it may prepare
  * (load what it needs from the host), then calls gd_worker_child_chroot,
@@ -60,6 +62,14 @@ gboolean gd_worker_child_chroot (GdWorkerChild *wc);
 gboolean gd_worker_child_leave (GdWorkerChild *wc);
 GdWmsg *gd_worker_child_recv (GdWorkerChild *wc);                 /* NULL at end */
 gboolean gd_worker_child_send (GdWorkerChild *wc, GdWmsg *reply); /* frees reply */
+/* Start-up failed: sends reply (an error) as the first reply, and returns
+ * the exit status (1). */
+int gd_worker_child_fail (GdWorkerChild *wc, GdWmsg *reply);
+/* Started: sends the first (OK) reply, then answers each request with
+ * serve (wc, request, data) until the daemon closes the channel.  Returns
+ * the exit status. */
+typedef GdWmsg *(*GdWorkerServe) (GdWorkerChild *wc, GdWmsg *request, gpointer data);
+int gd_worker_child_serve (GdWorkerChild *wc, GdWorkerServe serve, gpointer data);
 
 /* Starts a worker and waits for its first reply (an error reply is
  * returned as *error).  what names it in messages ("augeas"). */

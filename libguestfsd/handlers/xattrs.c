@@ -58,48 +58,32 @@ xpath_open (GdRequest *req, const char *path, gboolean follow, XPath *x, GError 
   return TRUE;
 }
 
-/* listxattr into a NUL-separated buffer; NULL with errno on failure. */
+/* listxattr when name is NULL, else getxattr; the l* calls unless
+ * follow. */
+static ssize_t
+xattr_call (const char *p, const char *name, gboolean follow, char *buf, size_t size)
+{
+  if (name == NULL)
+    return follow ? listxattr (p, buf, size) : llistxattr (p, buf, size);
+  return follow ? getxattr (p, name, buf, size) : lgetxattr (p, name, buf, size);
+}
+
+/* listxattr (name NULL: the names, NUL-separated) or getxattr (name's
+ * value) of p, into a new NUL-terminated buffer; NULL with errno on
+ * failure. */
 static char *
-list_names (const char *p, gboolean follow, ssize_t *len)
+read_xattr (const char *p, const char *name, gboolean follow, size_t *len)
 {
   for (int tries = 0; tries < 10; tries++)
     {
-      ssize_t n = follow ? listxattr (p, NULL, 0) : llistxattr (p, NULL, 0);
+      ssize_t n = xattr_call (p, name, follow, NULL, 0);
       if (n < 0)
         return NULL;
       char *buf = g_malloc (n + 1);
-      ssize_t m = follow ? listxattr (p, buf, n) : llistxattr (p, buf, n);
+      ssize_t m = xattr_call (p, name, follow, buf, n);
       if (m >= 0)
         {
           buf[m] = '\0';
-          *len = m;
-          return buf;
-        }
-      int e = errno;
-      g_free (buf);
-      if (e != ERANGE)
-        {
-          errno = e;
-          return NULL;
-        }
-    }
-  errno = ERANGE;
-  return NULL;
-}
-
-/* getxattr of one name; NULL with errno on failure. */
-static char *
-get_value (const char *p, const char *name, gboolean follow, size_t *len)
-{
-  for (int tries = 0; tries < 10; tries++)
-    {
-      ssize_t n = follow ? getxattr (p, name, NULL, 0) : lgetxattr (p, name, NULL, 0);
-      if (n < 0)
-        return NULL;
-      char *buf = g_malloc (n > 0 ? n : 1);
-      ssize_t m = follow ? getxattr (p, name, buf, n) : lgetxattr (p, name, buf, n);
-      if (m >= 0)
-        {
           *len = m;
           return buf;
         }
@@ -119,14 +103,14 @@ get_value (const char *p, const char *name, gboolean follow, size_t *len)
 static gboolean
 append_all (GArray *list, const char *p, gboolean follow)
 {
-  ssize_t len;
-  g_autofree char *names = list_names (p, follow, &len);
+  size_t len;
+  g_autofree char *names = read_xattr (p, NULL, follow, &len);
   if (names == NULL)
     return FALSE;
-  for (ssize_t i = 0; i < len; i += strlen (names + i) + 1)
+  for (size_t i = 0; i < len; i += strlen (names + i) + 1)
     {
       size_t vlen;
-      char *val = get_value (p, names + i, follow, &vlen);
+      char *val = read_xattr (p, names + i, follow, &vlen);
       if (val == NULL)
         {
           if (errno == ENODATA)
@@ -183,7 +167,7 @@ get_one (GdRequest *req, const char *path, const char *name, gboolean follow, ch
   if (!xpath_open (req, path, follow, &x, error))
     return FALSE;
   size_t len;
-  char *val = get_value (x.path, name, follow, &len);
+  char *val = read_xattr (x.path, name, follow, &len);
   if (val == NULL)
     gd_perror (error, "%s: %s", path, name);
   xpath_clear (&x);

@@ -218,17 +218,6 @@ gd_do_xfs_info (GdRequest *req, const GdDevOrPath *pathordevice, gd_xfsinfo *ret
 
 #define ADD(...) g_ptr_array_add (argv, g_strdup_printf (__VA_ARGS__))
 
-static gboolean
-check_positive (const char *name, int64_t v, GError **error)
-{
-  if (v < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: %" PRId64 ": must not be negative", name, v);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 gboolean
 gd_do_xfs_growfs (GdRequest *req, const char *path, gboolean datasec, gboolean logsec,
                   gboolean rtsec, int64_t datasize, int64_t logsize, int64_t rtsize,
@@ -257,7 +246,7 @@ gd_do_xfs_growfs (GdRequest *req, const char *path, gboolean datasec, gboolean l
   for (size_t i = 0; i < G_N_ELEMENTS (nums); i++)
     if (nums[i].has)
       {
-        if (!check_positive (nums[i].name, nums[i].v, error))
+        if (!gd_fs_check_not_negative (nums[i].name, nums[i].v, error))
           return FALSE;
         ADD ("%s", nums[i].opt);
         ADD ("%" PRId64, nums[i].v);
@@ -364,7 +353,7 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
     }
   if (HAS (MAXMEM))
     {
-      if (!check_positive ("maxmem", maxmem, error))
+      if (!gd_fs_check_not_negative ("maxmem", maxmem, error))
         return FALSE;
       ADD ("-m");
       ADD ("%" PRId64, maxmem);
@@ -382,7 +371,7 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
   for (size_t i = 0; i < G_N_ELEMENTS (subs); i++)
     if (subs[i].has)
       {
-        if (!check_positive (subs[i].name, subs[i].v, error))
+        if (!gd_fs_check_not_negative (subs[i].name, subs[i].v, error))
           return FALSE;
         ADD ("-o");
         ADD ("%s=%" PRId64, subs[i].sub, subs[i].v);
