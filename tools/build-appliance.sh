@@ -115,10 +115,15 @@ package_of() {
     return 1
 }
 
-# Every shared library the given ELF files load, by path.
+# Every shared library the given ELF files load, by path: the linked ones
+# (ldd) and the ones libguestfsd dlopens on first use, which only appear
+# as SONAME strings (gd-lazy.c).
 libraries_of() {
     for f in "$@"; do
         ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'
+        for soname in $(strings -a "$f" | grep -E '^lib[A-Za-z0-9_+-]+\.so\.[0-9]+$' | sort -u); do
+            ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }'
+        done
     done | sort -u
 }
 
