@@ -564,8 +564,10 @@ gd_child_wait (GdChild *child, gboolean kill_it, GError **error)
         set_program_error (error, child->conn, child->prog, msg);
       else
         {
+          /* EPIPE lets a caller prefer the error of whoever closed the pipe. */
           g_autofree char *what = describe_status (child->prog, status);
-          gd_error (error, "%s", what);
+          gboolean broken_pipe = WIFSIGNALED (status) && WTERMSIG (status) == SIGPIPE;
+          gd_error_errno (error, broken_pipe ? EPIPE : 0, "%s", what);
         }
     }
   close (child->err_fd);
