@@ -17,9 +17,12 @@
 
 #include "devdata.h"
 
-/* Refuses what a guest path must not be for us to read or write it. */
+/* Refuses what a guest path must not be for us to read or write it.  On
+ * a host only regular files: a FIFO or a device there belongs to the
+ * host, not to an image.  In the appliance and with -r on a live system,
+ * anything open(2) takes, as the original does (/dev/null, /dev/zero). */
 static gboolean
-check_regular (int fd, const char *path, GError **error)
+check_regular (GdRequest *req, int fd, const char *path, GError **error)
 {
   struct stat st;
   if (fstat (fd, &st) < 0)
@@ -31,6 +34,8 @@ check_regular (int fd, const char *path, GError **error)
     return TRUE;
   if (S_ISDIR (st.st_mode))
     gd_error_errno (error, EISDIR, "%s: Is a directory", path);
+  else if (!gd_conn_host_mode (gd_request_connection (req)))
+    return TRUE;
   else
     gd_error_errno (error, EINVAL, "%s: not a regular file", path);
   return FALSE;
@@ -71,7 +76,7 @@ devdata_open_guest_file (GdRequest *req, const char *path, int flags, GError **e
                         error);
           if (fd < 0)
             return -1;
-          if (!check_regular (fd, path, error))
+          if (!check_regular (req, fd, path, error))
             {
               close (fd);
               return -1;
@@ -85,7 +90,7 @@ devdata_open_guest_file (GdRequest *req, const char *path, int flags, GError **e
       gd_error_errno (error, EAGAIN, "%s: the file keeps changing", path);
       return -1;
     }
-  if (!check_regular (pfd, path, error))
+  if (!check_regular (req, pfd, path, error))
     {
       close (pfd);
       return -1;

@@ -840,4 +840,41 @@ def test_tests_json_pread_device_0():
             assert g.pread_device("/dev/sdd", 8, 32768) == b"\x01CD001\x01\x00"
 
 
+@test
+def test_live_mode_character_devices():
+    # With -r on a live system the original reads and writes any file
+    # open(2) takes, e.g. /dev/null and /dev/zero; only a host-mode daemon
+    # (serving image files) insists on regular files.
+    sandbox = os.path.join(gdtest.BUILDDIR, "bench", "gd-sandbox")
+    if not os.access(sandbox, os.X_OK):
+        skip("bench/gd-sandbox was not built")
+    saved = dict(os.environ)
+    os.environ.update({
+        "GUESTFSD_HV_SANDBOX": sandbox,
+        "GUESTFSD_HV_LIVE": "1",
+        "GUESTFSD_HV_BIND": gdtest.BUILDDIR,
+        "GUESTFSD_BIN": os.path.join(gdtest.BUILDDIR, "guestfsd", "guestfsd"),
+    })
+    try:
+        with gdtest.tmpdir() as d:
+            src = os.path.join(d, "src")
+            out = os.path.join(d, "out")
+            with open(src, "wb") as f:
+                f.write(os.urandom(300000))
+            with gdtest.handle(disks=[1]) as g:
+                g.upload(src, "/dev/null")
+                g.download("/dev/null", out)
+                assert os.path.getsize(out) == 0
+                g.download_offset("/dev/zero", out, 4096, 200000)
+                with open(out, "rb") as f:
+                    assert f.read() == b"\0" * 200000
+                # Regular files still get their size checked.
+                g.upload(src, "/tmp/f")
+                gdtest.expect_error(g, g.download_offset, "/tmp/f", out, 0, 300001,
+                                    errno=errno.EINVAL, match="beyond the end")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 gdtest.main()
