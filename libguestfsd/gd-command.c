@@ -1,8 +1,9 @@
 /* libguestfsd: running helper programs, and confined child processes.
  *
  * Children are made with fork(2) because some must chroot(2) into the
- * sysroot before exec (the guest's own programs) or before running our
- * own code (so that it can only see the guest).  The parent collects
+ * sysroot before running our own code (so that it can only see the
+ * guest).  The guest's own programs never run from here: they run in the
+ * sandbox of handlers/sandbox.c (host mode) or handlers/command.c.  The parent collects
  * stdout/stderr with poll(2), feeding stdin and sending pulse progress
  * while it waits.
  *
@@ -194,14 +195,13 @@ wait_for (pid_t pid)
   return status;
 }
 
-/* The file to exec for opts->argv[0] (as given for a chrooted child,
- * which looks it up in the guest), or NULL with ENOENT.  Logs the command
+/* The host's file to exec for opts->argv[0], or NULL with ENOENT.  Logs the command
  * line (after how) when verbose. */
 static char *
 program_path (GdRequest *req, const GdRunOpts *opts, const char *how, GError **error)
 {
   const char *prog = opts->argv[0];
-  char *path = (opts->flags & GD_RUN_CHROOT) ? g_strdup (prog) : find_program (prog);
+  char *path = find_program (prog);
   if (path == NULL)
     {
       gd_error_errno (error, ENOENT, "%s: program not found", prog);
@@ -222,9 +222,7 @@ static pid_t
 fork_exec (GdRequest *req, const GdRunOpts *opts, const char *path, int in, int out, int err,
            GError **error)
 {
-  gboolean chroot_child = (opts->flags & GD_RUN_CHROOT) != 0;
   g_auto (GStrv) envp = child_environment (opts->env);
-  const char *sysroot = gd_conn_sysroot (req->conn);
   mode_t mask = gd_conn_umask (req->conn);
   int cwd_fd = opts->cwd_fd > 0 ? opts->cwd_fd : -1;
   pid_t pid = fork ();
@@ -237,14 +235,9 @@ fork_exec (GdRequest *req, const GdRunOpts *opts, const char *path, int in, int 
     {
       child_setup_fds (in, out, err);
       umask (mask);
-      if (chroot_child && (chroot (sysroot) < 0 || chdir ("/") < 0))
+      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : chdir ("/") < 0)
         _exit (126);
-      if (cwd_fd >= 0 ? fchdir (cwd_fd) < 0 : (!chroot_child && chdir ("/") < 0))
-        _exit (126);
-      if (chroot_child)
-        execvpe (path, (char *const *) opts->argv, envp);
-      else
-        execve (path, (char *const *) opts->argv, envp);
+      execve (path, (char *const *) opts->argv, envp);
       _exit (127);
     }
   return pid;

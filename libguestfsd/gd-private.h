@@ -275,8 +275,6 @@ void gd_udev_settle (void);
 typedef enum
 {
   GD_RUN_DEFAULT = 0,
-  /* The child chroots into the sysroot (for the guest's own programs). */
-  GD_RUN_CHROOT = 1 << 0,
   /* stderr goes where stdout goes. */
   GD_RUN_FOLD_STDERR = 1 << 1,
   /* A non-zero exit status is not an error (read *exit_status). */
@@ -296,7 +294,7 @@ typedef struct
   size_t stdin_len;
   /* The child's working directory: an fd from gd_open (O_PATH|O_DIRECTORY
    * is fine), so a host program can work on "." inside the guest; 0 or
-   * -1 means "/" (or the guest's / with GD_RUN_CHROOT). */
+   * -1 means "/". */
   int cwd_fd;
   /* gd_run_full: most bytes of stdout captured (0: no limit); a program
    * that prints more is killed and the error is E2BIG. */
