@@ -37,6 +37,14 @@ typedef struct
 
 static Options o;
 
+static void
+options_clear (void)
+{
+  g_clear_pointer (&o.channel, g_free);
+  g_clear_pointer (&o.sysroot, g_free);
+  g_clear_pointer (&o.drives, g_ptr_array_unref);
+}
+
 static gboolean
 drive_cb (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -102,6 +110,7 @@ main (int argc, char *argv[])
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "C");
+  atexit (options_clear);
   const GOptionEntry entries[] = {
     { "channel", 'c', 0, G_OPTION_ARG_STRING, &o.channel,
       "Channel: a path or fd:N (default " GUESTFSD_DEFAULT_CHANNEL ")", "PATH" },
