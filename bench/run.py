@@ -535,12 +535,12 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
             cells.append("")
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
-    L.append("Protocol-only transfers: our upload and download handlers refuse guest "
-             "paths that are not regular files (a device node in a guest must not "
-             "reach the host's devices), so /dev/null and /dev/zero work for the "
-             "original only; the rows above them use a preallocated file (the "
-             "write is one copy into existing page-cache pages) and a sparse file "
-             "(reading a hole costs what reading /dev/zero does), valid for both.")
+    L.append("Protocol-only transfers: /dev/null and /dev/zero for both daemons in "
+             "live mode; in host mode ours refuses guest paths that are not regular "
+             "files (a device node in an image must not reach the host's devices), "
+             "hence also a preallocated file (the write is one copy into existing "
+             "page-cache pages) and a sparse file (reading a hole costs what reading "
+             "/dev/zero does), valid in every mode.")
     L.append("")
     L.append("Daemon CPU is the daemon process's own time (/proc/PID/schedstat) during "
              "the workload: it excludes helper processes (the original runs find and tar "
