@@ -44,11 +44,8 @@ gd_do_mkdir (GdRequest *req, const char *path, GError **error)
 gboolean
 gd_do_mkdir_mode (GdRequest *req, const char *path, int mode, GError **error)
 {
-  if (mode < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: mode is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "mode", mode, error))
+    return FALSE;
   return mkdir_path (req, path, mode, error);
 }
 

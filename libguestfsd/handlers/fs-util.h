@@ -73,10 +73,6 @@ gboolean gd_fs_is_fat (const char *fstype);
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);
 
-/* EINVAL ("NAME: V: must not be negative") for a negative size or count
- * given to a filesystem tool. */
-gboolean gd_fs_check_not_negative (const char *name, int64_t v, GError **error);
-
 /* Mount node read-only on a fresh private directory (for tools that need a
  * mounted filesystem); returns the directory.  gd_fs_temp_umount undoes it. */
 char *gd_fs_temp_mount (GdRequest *req, const char *node, const char *fstype, const char *options,

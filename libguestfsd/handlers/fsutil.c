@@ -39,6 +39,18 @@ gd_fs_umask (GdRequest *req)
   return gd_conn_umask (gd_request_connection (req));
 }
 
+gboolean
+gd_fs_check_not_negative (const char *path, const char *name, int64_t v, GError **error)
+{
+  if (v >= 0)
+    return TRUE;
+  if (path != NULL)
+    gd_error_errno (error, EINVAL, "%s: %s is negative", path, name);
+  else
+    gd_error_errno (error, EINVAL, "%s is negative", name);
+  return FALSE;
+}
+
 int
 gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError **error)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -61,11 +62,8 @@ gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GErro
   const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "inode", inode, error))
+    return FALSE;
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   const char *argv[] = { "ntfscat", "-i", num, dev->node, NULL };
   return devdata_program_to_fileout (req, argv, -1, error);

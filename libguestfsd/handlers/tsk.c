@@ -25,6 +25,7 @@
 
 #include "confine.h"
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -299,11 +300,8 @@ gd_do_internal_filesystem_walk (GdRequest *req, const GdMountable *device, GErro
 gboolean
 gd_do_internal_find_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "inode", inode, error))
+    return FALSE;
   return stream_walk (req, device, TRUE, inode, error);
 }
 
@@ -313,11 +311,8 @@ gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, 
   const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "inode", inode, error))
+    return FALSE;
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   /* -r: recover deleted files too. */
   const char *argv[] = { "icat", "-r", dev->node, num, NULL };
@@ -331,11 +326,9 @@ gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start,
   const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
-  if (start < 0 || stop < 0)
-    {
-      gd_error_errno (error, EINVAL, "start and stop must not be negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "start", start, error) ||
+      !gd_fs_check_not_negative (NULL, "stop", stop, error))
+    return FALSE;
   if (stop < start)
     {
       gd_error_errno (error, EINVAL,
