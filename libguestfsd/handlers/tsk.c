@@ -308,14 +308,12 @@ gd_do_internal_find_inode (GdRequest *req, const GdMountable *device, int64_t in
 gboolean
 gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  const GdDevice *dev = gd_mountable_device (device, error);
-  if (dev == NULL)
+  const char *node;
+  g_autofree char *num = devdata_inode_arg (device, inode, &node, error);
+  if (num == NULL)
     return FALSE;
-  if (!gd_fs_check_not_negative (NULL, "inode", inode, error))
-    return FALSE;
-  g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   /* -r: recover deleted files too. */
-  const char *argv[] = { "icat", "-r", dev->node, num, NULL };
+  const char *argv[] = { "icat", "-r", node, num, NULL };
   return devdata_program_to_fileout (req, argv, -1, error);
 }
 
