@@ -248,13 +248,9 @@ static gboolean
 run_e2fsck (GdRequest *req, const char *node, const char *mode, GError **error)
 {
   const char *argv[] = { "e2fsck", "-f", mode ? mode : "-n", node, NULL };
-  GdRunOpts opts = { .argv = argv,
-                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
-                     .stdin_fd = -1,
-                     .stdout_fd = -1 };
   g_autofree char *out = NULL;
-  int status = -1;
-  if (!gd_run_full (req, &opts, &out, NULL, &status, error))
+  int status;
+  if (!gd_fs_run_checker (req, argv, -1, &out, &status, error))
     return FALSE;
   if (status == 0 || (mode != NULL && status >= 1 && status <= 3))
     return TRUE;

@@ -424,13 +424,10 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
     }
   g_ptr_array_add (argv, NULL);
 
-  GdRunOpts opts = { .argv = (const char *const *) argv->pdata,
-                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
-                     .stdin_fd = fd,
-                     .stdout_fd = -1 };
   g_autofree char *out = NULL;
-  int status = -1;
-  gboolean ok = gd_run_full (req, &opts, &out, NULL, &status, error);
+  int status;
+  gboolean ok =
+      gd_fs_run_checker (req, (const char *const *) argv->pdata, fd, &out, &status, error);
   if (fd >= 0)
     close (fd);
   if (!ok)
