@@ -57,6 +57,21 @@ gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError **err
   return gd_open (req, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0, error);
 }
 
+DIR *
+gd_fs_opendir (GdRequest *req, const char *path, GError **error)
+{
+  int fd = gd_open (req, path, O_RDONLY | O_DIRECTORY, 0, error);
+  if (fd < 0)
+    return NULL;
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      gd_perror (error, "%s", path);
+      close (fd);
+    }
+  return d;
+}
+
 gboolean
 gd_fs_stat (GdRequest *req, const char *path, gboolean follow, struct stat *st, GError **error)
 {

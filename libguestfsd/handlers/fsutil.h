@@ -13,6 +13,7 @@
 
 #pragma once
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "gd-private.h"
@@ -44,6 +45,10 @@ int gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError *
  * non-blocking so a FIFO without a peer can never hang the daemon.
  * mode is masked with the connection's umask. */
 int gd_fs_open_data (GdRequest *req, const char *path, int flags, mode_t mode, GError **error);
+
+/* A guest directory opened for readdir (closedir closes it).  NULL with
+ * "PATH: strerror" when it cannot be opened or is not a directory. */
+DIR *gd_fs_opendir (GdRequest *req, const char *path, GError **error);
 
 /* "name" or "." and ".." are the entries that must not be looked up
  * relative to a directory fd (".." of the guest's root is the host). */
