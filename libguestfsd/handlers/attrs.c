@@ -29,11 +29,8 @@ gboolean
 gd_do_chmod (GdRequest *req, int mode, const char *path, GError **error)
 {
   /* Like chmod(2): follows symlinks; the umask does not apply. */
-  if (mode < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: mode is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "mode", mode, error))
+    return FALSE;
   int fd = gd_fs_open_path (req, path, TRUE, error);
   if (fd < 0)
     return FALSE;

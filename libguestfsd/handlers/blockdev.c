@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "partitions.h"
@@ -140,10 +141,7 @@ gboolean
 gd_do_blockdev_setra (GdRequest *req, const GdDevice *device, int sectors, GError **error)
 {
   (void) req;
-  if (sectors < 0)
-    {
-      gd_error_errno (error, EINVAL, "readahead must not be negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "sectors", sectors, error))
+    return FALSE;
   return device_ioctl (device, BLKRASET, (void *) (uintptr_t) sectors, "BLKRASET", error);
 }

@@ -368,15 +368,6 @@ check_qgroupid (const char *s, GError **error)
   return parse_qgroupid (s, &id, error);
 }
 
-static gboolean
-check_not_negative (const char *what, gint64 v, GError **error)
-{
-  if (v >= 0)
-    return TRUE;
-  gd_error_errno (error, EINVAL, "%s must not be negative (%" G_GINT64_FORMAT ")", what, v);
-  return FALSE;
-}
-
 /* ------------------------------------------------------------------------
  * mkfs.btrfs.
  */
@@ -436,11 +427,11 @@ gd_do_mkfs_btrfs (GdRequest *req, GdDevice *const *devices, int64_t allocstart, 
   gboolean has_leaf = gd_request_has_optarg (req, GD_MKFS_BTRFS_LEAFSIZE_BITMASK);
   gboolean has_node = gd_request_has_optarg (req, GD_MKFS_BTRFS_NODESIZE_BITMASK);
   gboolean has_sector = gd_request_has_optarg (req, GD_MKFS_BTRFS_SECTORSIZE_BITMASK);
-  if ((has_alloc && !check_not_negative ("allocstart", allocstart, error)) ||
-      (has_bytes && !check_not_negative ("bytecount", bytecount, error)) ||
-      (has_leaf && !check_not_negative ("leafsize", leafsize, error)) ||
-      (has_node && !check_not_negative ("nodesize", nodesize, error)) ||
-      (has_sector && !check_not_negative ("sectorsize", sectorsize, error)))
+  if ((has_alloc && !gd_fs_check_not_negative (NULL, "allocstart", allocstart, error)) ||
+      (has_bytes && !gd_fs_check_not_negative (NULL, "bytecount", bytecount, error)) ||
+      (has_leaf && !gd_fs_check_not_negative (NULL, "leafsize", leafsize, error)) ||
+      (has_node && !gd_fs_check_not_negative (NULL, "nodesize", nodesize, error)) ||
+      (has_sector && !gd_fs_check_not_negative (NULL, "sectorsize", sectorsize, error)))
     return FALSE;
 
   MkfsFeatures f = mkfs_features (req);
@@ -501,7 +492,7 @@ gd_do_btrfs_filesystem_resize (GdRequest *req, const char *mountpoint, int64_t s
   if (gd_request_has_optarg (req, GD_BTRFS_FILESYSTEM_RESIZE_SIZE_BITMASK))
     {
       /* btrfs reads "-N" as "shrink by N". */
-      if (!check_not_negative ("size", size, error))
+      if (!gd_fs_check_not_negative (NULL, "size", size, error))
         return FALSE;
       sz = g_strdup_printf ("%" G_GINT64_FORMAT, size);
     }
@@ -880,7 +871,7 @@ gd_do_btrfs_subvolume_get_default (GdRequest *req, const GdMountable *fs, int64_
 gboolean
 gd_do_btrfs_subvolume_set_default (GdRequest *req, int64_t id, const char *fs, GError **error)
 {
-  if (!check_not_negative ("id", id, error))
+  if (!gd_fs_check_not_negative (NULL, "id", id, error))
     return FALSE;
   g_autofree char *ids = g_strdup_printf ("%" G_GINT64_FORMAT, id);
   return btrfs_on_path (req, fs, TRUE, GD_RUN_DEFAULT, NULL, error, "subvolume", "set-default",
@@ -1055,7 +1046,7 @@ gd_do_btrfs_fsck (GdRequest *req, const GdDevice *device, int64_t superblock, gb
   g_autoptr (GPtrArray) argv = args_new ("btrfs", "check", NULL);
   if (gd_request_has_optarg (req, GD_BTRFS_FSCK_SUPERBLOCK_BITMASK))
     {
-      if (!check_not_negative ("superblock", superblock, error))
+      if (!gd_fs_check_not_negative (NULL, "superblock", superblock, error))
         return FALSE;
       args_add_printf (argv, "--super=%" G_GINT64_FORMAT, superblock);
     }
@@ -1153,7 +1144,7 @@ gd_do_btrfs_quota_rescan (GdRequest *req, const GdMountable *fs, GError **error)
 gboolean
 gd_do_btrfs_qgroup_limit (GdRequest *req, const char *subvolume, int64_t size, GError **error)
 {
-  if (!check_not_negative ("size", size, error))
+  if (!gd_fs_check_not_negative (NULL, "size", size, error))
     return FALSE;
   g_autofree char *sz = g_strdup_printf ("%" G_GINT64_FORMAT, size);
   return btrfs_on_path (req, subvolume, TRUE, GD_RUN_DEFAULT, NULL, error, "qgroup", "limit", sz);

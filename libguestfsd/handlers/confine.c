@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -93,6 +94,38 @@ gboolean
 gdc_write_all (int fd, const void *buf, size_t len)
 {
   return gd_write_all (fd, buf, len, NULL, NULL);
+}
+
+GPtrArray *
+gdc_dir_names (int dfd)
+{
+  int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      errno = e;
+      return NULL;
+    }
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  struct dirent *ent;
+  while ((errno = 0, ent = readdir (d)) != NULL)
+    {
+      const char *n = ent->d_name;
+      if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))))
+        g_ptr_array_add (names, g_strdup (n));
+    }
+  int e = errno;
+  closedir (d);
+  if (e != 0)
+    {
+      g_ptr_array_unref (names);
+      errno = e;
+      return NULL;
+    }
+  return names;
 }
 
 /* ---- in the daemon ----------------------------------------------------- */

@@ -38,6 +38,10 @@ void gdc_note (int errnum, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 gboolean gdc_noted (void);
 /* write(2) until done; FALSE with errno set on failure. */
 gboolean gdc_write_all (int fd, const void *buf, size_t len);
+/* The names in directory dfd (which may be an O_PATH fd), without "." and
+ * "..", read in full before anything is done with them (removing entries
+ * while reading may skip some).  NULL with errno set on failure. */
+GPtrArray *gdc_dir_names (int dfd);
 
 /* ---- in the daemon ----------------------------------------------------- */
 

@@ -452,23 +452,20 @@ remove_tree (int dir, const char *name)
     return gdc_fail_errno ("%s", name), FALSE;
   if (S_ISDIR (st.st_mode))
     {
-      int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-      if (d == NULL)
-        return gdc_fail_errno ("%s", name), FALSE;
-      /* Collect first: removing while reading may skip entries. */
-      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      struct dirent *ent;
-      while ((ent = readdir (d)) != NULL)
+      int fd = openat (dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      g_autoptr (GPtrArray) names = fd >= 0 ? gdc_dir_names (fd) : NULL;
+      if (names == NULL)
         {
-          const char *n = ent->d_name;
-          if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))))
-            g_ptr_array_add (names, g_strdup (n));
+          int e = errno;
+          if (fd >= 0)
+            close (fd);
+          errno = e;
+          return gdc_fail_errno ("%s", name), FALSE;
         }
       gboolean ok = TRUE;
       for (guint i = 0; ok && i < names->len; i++)
-        ok = remove_tree (dirfd (d), g_ptr_array_index (names, i));
-      closedir (d);
+        ok = remove_tree (fd, g_ptr_array_index (names, i));
+      close (fd);
       if (!ok)
         return FALSE;
     }

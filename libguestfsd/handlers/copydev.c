@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -187,21 +188,12 @@ copy_common (GdRequest *req, const GdDevice *src_dev, const char *src_path, cons
     sparse = FALSE;
   if (!gd_request_has_optarg (req, GD_COPY_DEVICE_TO_DEVICE_APPEND_BITMASK))
     append = FALSE;
-  if (srcoffset < 0)
-    {
-      gd_error_errno (error, EINVAL, "srcoffset is negative");
-      return FALSE;
-    }
-  if (destoffset < 0)
-    {
-      gd_error_errno (error, EINVAL, "destoffset is negative");
-      return FALSE;
-    }
-  if (have_size && size < 0)
-    {
-      gd_error_errno (error, EINVAL, "size is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "srcoffset", srcoffset, error))
+    return FALSE;
+  if (!gd_fs_check_not_negative (NULL, "destoffset", destoffset, error))
+    return FALSE;
+  if (have_size && !gd_fs_check_not_negative (NULL, "size", size, error))
+    return FALSE;
   if (append && dst_dev != NULL)
     {
       gd_error_errno (error, EINVAL, "%s: the append flag cannot be used with a device",
@@ -314,11 +306,8 @@ gboolean
 gd_do_copy_size (GdRequest *req, const GdDevOrPath *src, const GdDevOrPath *dest, int64_t size,
                  GError **error)
 {
-  if (size < 0)
-    {
-      gd_error_errno (error, EINVAL, "size is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "size", size, error))
+    return FALSE;
   return copy_dev_or_path (req, src, dest, size, TRUE, error);
 }
 

@@ -12,7 +12,6 @@
 
 #include "config.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -255,24 +254,12 @@ entry (Cpio *c, int dirfd, const char *base, const char *name, const struct stat
 static gboolean
 walk (Cpio *c, int dirfd, GString *path)
 {
-  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  if (d == NULL)
+  g_autoptr (GPtrArray) names = gdc_dir_names (dirfd);
+  if (names == NULL)
     {
       gdc_note (errno, "%s: %s", path->len ? path->str : ".", strerror (errno));
-      if (fd >= 0)
-        close (fd);
       return TRUE;
     }
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  struct dirent *ent;
-  while ((ent = readdir (d)) != NULL)
-    {
-      const char *n = ent->d_name;
-      if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))))
-        g_ptr_array_add (names, g_strdup (n));
-    }
-  closedir (d);
   for (guint i = 0; i < names->len; i++)
     {
       const char *n = g_ptr_array_index (names, i);

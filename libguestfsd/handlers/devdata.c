@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 
 /* Refuses what a guest path must not be for us to read or write it.  On
  * a host only regular files: a FIFO or a device there belongs to the
@@ -347,4 +348,14 @@ devdata_filein_to_program (GdRequest *req, const char *const *argv, GError **err
       return FALSE;
     }
   return TRUE;
+}
+
+char *
+devdata_inode_arg (const GdMountable *fs, int64_t inode, const char **node, GError **error)
+{
+  const GdDevice *dev = gd_mountable_device (fs, error);
+  if (dev == NULL || !gd_fs_check_not_negative (NULL, "inode", inode, error))
+    return NULL;
+  *node = dev->node;
+  return g_strdup_printf ("%" G_GINT64_FORMAT, inode);
 }

@@ -64,4 +64,10 @@ gboolean devdata_program_to_fileout (GdRequest *req, const char *const *argv, in
  * its stdin. */
 gboolean devdata_filein_to_program (GdRequest *req, const char *const *argv, GError **error);
 
+/* For the programs that stream one inode of a filesystem (icat, ntfscat):
+ * the node of the device the Mountable fs names (*node), and the inode
+ * number as an argument (the caller's, g_free).  NULL with EINVAL for a
+ * path or a negative inode. */
+char *devdata_inode_arg (const GdMountable *fs, int64_t inode, const char **node, GError **error);
+
 G_END_DECLS

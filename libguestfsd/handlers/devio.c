@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -22,16 +23,10 @@ gd_do_pread_device (GdRequest *req, const GdDevice *device, int count, int64_t o
                     size_t *ret_size, GError **error)
 {
   (void) req;
-  if (count < 0)
-    {
-      gd_error_errno (error, EINVAL, "count is negative");
-      return FALSE;
-    }
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "offset is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "count", count, error))
+    return FALSE;
+  if (!gd_fs_check_not_negative (NULL, "offset", offset, error))
+    return FALSE;
   if (count > MAX_BUFFER_OUT)
     {
       gd_error_errno (error, E2BIG,
@@ -64,11 +59,8 @@ gboolean
 gd_do_pwrite_device (GdRequest *req, const GdDevice *device, const char *content,
                      size_t content_size, int64_t offset, int *ret, GError **error)
 {
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "offset is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "offset", offset, error))
+    return FALSE;
   int fd = devdata_open_device (device, O_WRONLY, error);
   if (fd < 0)
     return FALSE;

@@ -44,11 +44,8 @@ gd_do_mkdir (GdRequest *req, const char *path, GError **error)
 gboolean
 gd_do_mkdir_mode (GdRequest *req, const char *path, int mode, GError **error)
 {
-  if (mode < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: mode is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "mode", mode, error))
+    return FALSE;
   return mkdir_path (req, path, mode, error);
 }
 
@@ -466,16 +463,9 @@ gd_do_rm_rf (GdRequest *req, const char *path, GError **error)
 gboolean
 gd_do_ls0 (GdRequest *req, const char *dir, GError **error)
 {
-  int fd = gd_open (req, dir, O_RDONLY | O_DIRECTORY, 0, error);
-  if (fd < 0)
-    return FALSE;
-  DIR *d = fdopendir (fd);
+  DIR *d = gd_fs_opendir (req, dir, error);
   if (d == NULL)
-    {
-      gd_perror (error, "%s", dir);
-      close (fd);
-      return FALSE;
-    }
+    return FALSE;
   gboolean ok = TRUE;
   struct dirent *ent;
   errno = 0;
@@ -525,16 +515,9 @@ dirent_type_char (unsigned char t)
 gboolean
 gd_do_readdir (GdRequest *req, const char *dir, gd_dirent_list *ret, GError **error)
 {
-  int fd = gd_open (req, dir, O_RDONLY | O_DIRECTORY, 0, error);
-  if (fd < 0)
-    return FALSE;
-  DIR *d = fdopendir (fd);
+  DIR *d = gd_fs_opendir (req, dir, error);
   if (d == NULL)
-    {
-      gd_perror (error, "%s", dir);
-      close (fd);
-      return FALSE;
-    }
+    return FALSE;
   GArray *list = g_array_new (FALSE, TRUE, sizeof (gd_dirent));
   struct dirent *ent;
   errno = 0;

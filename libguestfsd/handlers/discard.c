@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -64,29 +65,20 @@ gd_do_fstrim (GdRequest *req, const char *mountpoint, int64_t offset, int64_t le
   struct fstrim_range range = { .start = 0, .len = G_MAXUINT64, .minlen = 0 };
   if (gd_request_has_optarg (req, GD_FSTRIM_OFFSET_BITMASK))
     {
-      if (offset < 0)
-        {
-          gd_error_errno (error, EINVAL, "offset is negative");
-          return FALSE;
-        }
+      if (!gd_fs_check_not_negative (NULL, "offset", offset, error))
+        return FALSE;
       range.start = offset;
     }
   if (gd_request_has_optarg (req, GD_FSTRIM_LENGTH_BITMASK))
     {
-      if (length < 0)
-        {
-          gd_error_errno (error, EINVAL, "length is negative");
-          return FALSE;
-        }
+      if (!gd_fs_check_not_negative (NULL, "length", length, error))
+        return FALSE;
       range.len = length;
     }
   if (gd_request_has_optarg (req, GD_FSTRIM_MINIMUMFREEEXTENT_BITMASK))
     {
-      if (minimumfreeextent < 0)
-        {
-          gd_error_errno (error, EINVAL, "minimumfreeextent is negative");
-          return FALSE;
-        }
+      if (!gd_fs_check_not_negative (NULL, "minimumfreeextent", minimumfreeextent, error))
+        return FALSE;
       range.minlen = minimumfreeextent;
     }
 

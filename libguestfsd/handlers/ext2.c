@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "fs-util.h"
@@ -132,13 +133,16 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     {
       /* -1 (or 0) means "do not check after a number of mounts". */
       if (maxmountcount < -1)
-        return gd_fs_check_not_negative ("maxmountcount", maxmountcount, error);
+        {
+          gd_error_errno (error, EINVAL, "maxmountcount must be -1 (no check by count) or more");
+          return FALSE;
+        }
       ADD ("-c");
       ADD ("%d", maxmountcount);
     }
   if (HAS (MOUNTCOUNT))
     {
-      if (!gd_fs_check_not_negative ("mountcount", mountcount, error))
+      if (!gd_fs_check_not_negative (NULL, "mountcount", mountcount, error))
         return FALSE;
       ADD ("-C");
       ADD ("%d", mountcount);
@@ -158,14 +162,14 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (GROUP))
     {
-      if (!gd_fs_check_not_negative ("group", group, error))
+      if (!gd_fs_check_not_negative (NULL, "group", group, error))
         return FALSE;
       ADD ("-g");
       ADD ("%" PRId64, group);
     }
   if (HAS (INTERVALBETWEENCHECKS))
     {
-      if (!gd_fs_check_not_negative ("intervalbetweenchecks", intervalbetweenchecks, error))
+      if (!gd_fs_check_not_negative (NULL, "intervalbetweenchecks", intervalbetweenchecks, error))
         return FALSE;
       ADD ("-i");
       ADD ("%ds", intervalbetweenchecks);
@@ -184,14 +188,14 @@ gd_do_tune2fs (GdRequest *req, const GdDevice *device, gboolean force, int maxmo
     }
   if (HAS (RESERVEDBLOCKSCOUNT))
     {
-      if (!gd_fs_check_not_negative ("reservedblockscount", reservedblockscount, error))
+      if (!gd_fs_check_not_negative (NULL, "reservedblockscount", reservedblockscount, error))
         return FALSE;
       ADD ("-r");
       ADD ("%" PRId64, reservedblockscount);
     }
   if (HAS (USER))
     {
-      if (!gd_fs_check_not_negative ("user", user, error))
+      if (!gd_fs_check_not_negative (NULL, "user", user, error))
         return FALSE;
       ADD ("-u");
       ADD ("%" PRId64, user);
@@ -244,13 +248,9 @@ static gboolean
 run_e2fsck (GdRequest *req, const char *node, const char *mode, GError **error)
 {
   const char *argv[] = { "e2fsck", "-f", mode ? mode : "-n", node, NULL };
-  GdRunOpts opts = { .argv = argv,
-                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
-                     .stdin_fd = -1,
-                     .stdout_fd = -1 };
   g_autofree char *out = NULL;
-  int status = -1;
-  if (!gd_run_full (req, &opts, &out, NULL, &status, error))
+  int status;
+  if (!gd_fs_run_checker (req, argv, -1, &out, &status, error))
     return FALSE;
   if (status == 0 || (mode != NULL && status >= 1 && status <= 3))
     return TRUE;
@@ -564,8 +564,8 @@ gd_do_mke2fs (GdRequest *req, const GdDevice *device, int64_t blockscount, int64
     {
       if (!exts[i].has)
         continue;
-      if (exts[i].value < 0)
-        return gd_fs_check_not_negative (exts[i].name, exts[i].value, error);
+      if (!gd_fs_check_not_negative (NULL, exts[i].name, exts[i].value, error))
+        return FALSE;
       g_ptr_array_add (extended, g_strdup_printf ("%s=%" PRId64, exts[i].key, exts[i].value));
     }
   if (HAS (LAZYITABLEINIT))

@@ -105,11 +105,8 @@ gd_do_write_file (GdRequest *req, const char *path, const char *content, int siz
 {
   /* The old interface: size 0 means "up to the first NUL". */
   size_t len = strlen (content);
-  if (size < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: size cannot be negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "size", size, error))
+    return FALSE;
   if ((size_t) size > len)
     {
       gd_error_errno (error, EINVAL, "%s: size %d is larger than the content (%zu bytes)", path,
@@ -125,11 +122,8 @@ gboolean
 gd_do_pwrite (GdRequest *req, const char *path, const char *content, size_t content_size,
               int64_t offset, int *ret, GError **error)
 {
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: offset is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "offset", offset, error))
+    return FALSE;
   int fd = gd_fs_open_data (req, path, O_WRONLY, 0, error);
   if (fd < 0)
     return FALSE;
@@ -158,16 +152,10 @@ gboolean
 gd_do_pread (GdRequest *req, const char *path, int count, int64_t offset, char **ret,
              size_t *ret_size, GError **error)
 {
-  if (count < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: count is negative", path);
-      return FALSE;
-    }
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: offset is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "count", count, error))
+    return FALSE;
+  if (!gd_fs_check_not_negative (path, "offset", offset, error))
+    return FALSE;
   /* The reply must fit in one message, with room for its header. */
   if (count > GD_MESSAGE_MAX - 1024)
     {
@@ -284,11 +272,8 @@ gd_do_filesize (GdRequest *req, const char *file, int64_t *ret, GError **error)
 gboolean
 gd_do_truncate_size (GdRequest *req, const char *path, int64_t size, GError **error)
 {
-  if (size < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: size is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "size", size, error))
+    return FALSE;
   int fd = gd_fs_open_data (req, path, O_WRONLY, 0, error);
   if (fd < 0)
     return FALSE;
@@ -312,11 +297,8 @@ gd_do_truncate (GdRequest *req, const char *path, GError **error)
 gboolean
 gd_do_fallocate64 (GdRequest *req, const char *path, int64_t len, GError **error)
 {
-  if (len < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: length is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "length", len, error))
+    return FALSE;
   int fd = gd_fs_open_data (req, path, O_WRONLY | O_CREAT | O_TRUNC, 0666, error);
   if (fd < 0)
     return FALSE;

@@ -1,6 +1,6 @@
 /* libguestfsd handlers: helpers shared by the filesystem families
  * (probing, finding devices by label or UUID, mount state, label limits).
- * Implemented in blkid.c and labels.c.
+ * Implemented in blkid.c, labels.c and fsck.c.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -73,9 +73,12 @@ gboolean gd_fs_is_fat (const char *fstype);
  * FALSE with EINVAL when label is too long for fstype. */
 gboolean gd_fs_check_label (const char *fstype, const char *label, GError **error);
 
-/* EINVAL ("NAME: V: must not be negative") for a negative size or count
- * given to a filesystem tool. */
-gboolean gd_fs_check_not_negative (const char *name, int64_t v, GError **error);
+/* Runs a filesystem checker whose exit status is its answer (fsck, e2fsck,
+ * xfs_repair): stdin from stdin_fd (-1: /dev/null), stderr folded into
+ * *out, progress pulses while it runs.  *status is -1 when it did not exit
+ * normally.  FALSE only when it could not be run. */
+gboolean gd_fs_run_checker (GdRequest *req, const char *const *argv, int stdin_fd, char **out,
+                            int *status, GError **error);
 
 /* Mount node read-only on a fresh private directory (for tools that need a
  * mounted filesystem); returns the directory.  gd_fs_temp_umount undoes it. */

@@ -8,8 +8,21 @@
 
 #include <string.h>
 
+#include "fs-util.h"
 #include "gd-actions.h"
 #include "gd-private.h"
+
+gboolean
+gd_fs_run_checker (GdRequest *req, const char *const *argv, int stdin_fd, char **out, int *status,
+                   GError **error)
+{
+  GdRunOpts opts = { .argv = argv,
+                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
+                     .stdin_fd = stdin_fd,
+                     .stdout_fd = -1 };
+  *status = -1;
+  return gd_run_full (req, &opts, out, NULL, status, error);
+}
 
 gboolean
 gd_do_fsck (GdRequest *req, const char *fstype, const GdDevice *device, int *ret, GError **error)
@@ -21,13 +34,9 @@ gd_do_fsck (GdRequest *req, const char *fstype, const GdDevice *device, int *ret
       return FALSE;
     }
   const char *argv[] = { "fsck", "-a", "-t", fstype, device->node, NULL };
-  GdRunOpts opts = { .argv = argv,
-                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
-                     .stdin_fd = -1,
-                     .stdout_fd = -1 };
   g_autofree char *out = NULL;
-  int status = -1;
-  if (!gd_run_full (req, &opts, &out, NULL, &status, error))
+  int status;
+  if (!gd_fs_run_checker (req, argv, -1, &out, &status, error))
     return FALSE;
   if (status < 0)
     {

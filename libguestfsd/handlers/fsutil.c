@@ -39,10 +39,37 @@ gd_fs_umask (GdRequest *req)
   return gd_conn_umask (gd_request_connection (req));
 }
 
+gboolean
+gd_fs_check_not_negative (const char *path, const char *name, int64_t v, GError **error)
+{
+  if (v >= 0)
+    return TRUE;
+  if (path != NULL)
+    gd_error_errno (error, EINVAL, "%s: %s is negative", path, name);
+  else
+    gd_error_errno (error, EINVAL, "%s is negative", name);
+  return FALSE;
+}
+
 int
 gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError **error)
 {
   return gd_open (req, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0, error);
+}
+
+DIR *
+gd_fs_opendir (GdRequest *req, const char *path, GError **error)
+{
+  int fd = gd_open (req, path, O_RDONLY | O_DIRECTORY, 0, error);
+  if (fd < 0)
+    return NULL;
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      gd_perror (error, "%s", path);
+      close (fd);
+    }
+  return d;
 }
 
 gboolean

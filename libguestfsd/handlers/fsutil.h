@@ -1,6 +1,7 @@
 /* libguestfsd handlers: helpers shared by the file, directory and metadata
  * families (files.c, dirs.c, links.c, stat.c, attrs.c, xattrs.c, acl.c,
- * caps.c, fill.c, paths.c, mknod.c).
+ * caps.c, fill.c, paths.c, mknod.c), and the check of arguments that must
+ * not be negative, which every family uses.
  *
  * Everything here starts from gd_open / gd_open_parent, so it inherits
  * their confinement: a guest path never reaches the host outside the
@@ -12,6 +13,7 @@
 
 #pragma once
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "gd-private.h"
@@ -44,6 +46,10 @@ int gd_fs_open_path (GdRequest *req, const char *path, gboolean follow, GError *
  * mode is masked with the connection's umask. */
 int gd_fs_open_data (GdRequest *req, const char *path, int flags, mode_t mode, GError **error);
 
+/* A guest directory opened for readdir (closedir closes it).  NULL with
+ * "PATH: strerror" when it cannot be opened or is not a directory. */
+DIR *gd_fs_opendir (GdRequest *req, const char *path, GError **error);
+
 /* "name" or "." and ".." are the entries that must not be looked up
  * relative to a directory fd (".." of the guest's root is the host). */
 gboolean gd_fs_is_dot_or_dotdot (const char *name);
@@ -53,5 +59,10 @@ char *gd_fs_join (const char *dir, const char *name);
 
 /* The connection's umask. */
 mode_t gd_fs_umask (GdRequest *req);
+
+/* The check of a size, offset, count or mode argument that must not be
+ * negative, for every handler family: FALSE with EINVAL "NAME is negative"
+ * (or "PATH: NAME is negative" when path is not NULL) when v < 0. */
+gboolean gd_fs_check_not_negative (const char *path, const char *name, int64_t v, GError **error);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include <blkid.h>
 #include <string.h>
 
+#include "fs-util.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "inspect.h"
@@ -160,29 +161,19 @@ disk_of (GPtrArray *disks, const GdDevice *part)
 /* Device-mapper and md devices built on our drives (LVs, opened LUKS
  * volumes, RAID arrays). */
 static void
-add_virtual_devices (GdConnection *conn, GPtrArray *cands)
+add_virtual_devices (GdRequest *req, GPtrArray *cands)
 {
-  g_autoptr (GDir) dir = g_dir_open ("/sys/block", 0, NULL);
-  if (dir == NULL)
-    return;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_prefix (name, "dm-") || g_str_has_prefix (name, "md"))
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *node = g_strconcat ("/dev/", (char *) g_ptr_array_index (names, i), NULL);
-      GdDevice *dev = gd_device_lookup (conn, node, NULL);
-      if (dev != NULL)
-        g_ptr_array_add (cands, cand_new (dev, -1));
-    }
+  g_autoptr (GPtrArray) devs = g_ptr_array_new (); /* handed to the candidates */
+  gd_fs_add_stacked_devices (req, devs, "dm-");
+  gd_fs_add_stacked_devices (req, devs, "md");
+  for (guint i = 0; i < devs->len; i++)
+    g_ptr_array_add (cands, cand_new (g_ptr_array_index (devs, i), -1));
 }
 
 static GPtrArray *
-list_candidates (GdConnection *conn, GPtrArray *disks)
+list_candidates (GdRequest *req, GPtrArray *disks)
 {
+  GdConnection *conn = gd_request_connection (req);
   GPtrArray *cands = g_ptr_array_new_with_free_func (cand_free);
   g_autoptr (GPtrArray) parts = gd_list_partitions (conn);
   for (guint i = 0; i < disks->len; i++)
@@ -200,7 +191,7 @@ list_candidates (GdConnection *conn, GPtrArray *disks)
             g_ptr_array_add (cands, cand_new (gd_device_copy (p), (int) i));
         }
     }
-  add_virtual_devices (conn, cands);
+  add_virtual_devices (req, cands);
   return cands;
 }
 
@@ -449,7 +440,7 @@ gd_do_inspect_os (GdRequest *req, char ***ret, GError **error)
     return FALSE;
 
   g_autoptr (GPtrArray) disks = gd_list_disks (conn);
-  g_autoptr (GPtrArray) cands = list_candidates (conn, disks);
+  g_autoptr (GPtrArray) cands = list_candidates (req, disks);
   GdInspectCtx ctx = { .req = req, .cands = cands, .disks = disks };
   InspectState *s = g_new0 (InspectState, 1);
   s->roots = g_ptr_array_new_with_free_func ((GDestroyNotify) gd_inspect_root_free);

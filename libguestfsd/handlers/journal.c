@@ -16,6 +16,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "worker.h"
@@ -218,12 +219,8 @@ gd_do_journal_get_data_threshold (GdRequest *req, int64_t *ret, GError **error)
 gboolean
 gd_do_journal_set_data_threshold (GdRequest *req, int64_t threshold, GError **error)
 {
-  if (threshold < 0)
-    {
-      gd_error_errno (error, EINVAL, "%" G_GINT64_FORMAT ": the threshold must not be negative",
-                      threshold);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "threshold", threshold, error))
+    return FALSE;
   g_autoptr (GdWmsg) reply = call (req, OP_SET_THRESHOLD, threshold, error);
   return reply != NULL;
 }

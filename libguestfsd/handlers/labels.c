@@ -10,7 +10,6 @@
 
 #include "config.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "gd-actions.h"
@@ -44,17 +43,6 @@ static const LabelLimit label_limits[] = {
   { "fat", 11, FALSE },  { "swap", 15, FALSE },   { "ntfs", 128, TRUE }, { "exfat", 11, TRUE },
   { "f2fs", 512, TRUE },
 };
-
-gboolean
-gd_fs_check_not_negative (const char *name, int64_t v, GError **error)
-{
-  if (v < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: %" PRId64 ": must not be negative", name, v);
-      return FALSE;
-    }
-  return TRUE;
-}
 
 gboolean
 gd_fs_check_label (const char *fstype, const char *label, GError **error)

@@ -18,11 +18,8 @@
 gboolean
 gd_do_mknod (GdRequest *req, int mode, int devmajor, int devminor, const char *path, GError **error)
 {
-  if (mode < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: mode is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "mode", mode, error))
+    return FALSE;
   g_autofree char *name = NULL;
   int dfd = gd_open_parent (req, path, &name, error);
   if (dfd < 0)

@@ -58,15 +58,10 @@ gd_do_ntfsclone_in (GdRequest *req, const GdDevice *device, GError **error)
 gboolean
 gd_do_ntfscat_i (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  const GdDevice *dev = gd_mountable_device (device, error);
-  if (dev == NULL)
+  const char *node;
+  g_autofree char *num = devdata_inode_arg (device, inode, &node, error);
+  if (num == NULL)
     return FALSE;
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
-  g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
-  const char *argv[] = { "ntfscat", "-i", num, dev->node, NULL };
+  const char *argv[] = { "ntfscat", "-i", num, node, NULL };
   return devdata_program_to_fileout (req, argv, -1, error);
 }

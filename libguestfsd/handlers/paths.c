@@ -241,13 +241,7 @@ static __thread GdRequest *glob_req;
 static void *
 glob_opendir (const char *name)
 {
-  int fd = gd_open (glob_req, *name ? name : "/", O_RDONLY | O_DIRECTORY, 0, NULL);
-  if (fd < 0)
-    return NULL;
-  DIR *d = fdopendir (fd);
-  if (d == NULL)
-    close (fd);
-  return d;
+  return gd_fs_opendir (glob_req, *name ? name : "/", NULL);
 }
 
 static struct dirent *

@@ -38,11 +38,8 @@ gboolean
 gd_do_sleep (GdRequest *req, int secs, GError **error)
 {
   (void) req;
-  if (secs < 0)
-    {
-      gd_error_errno (error, EINVAL, "%d: seconds must not be negative", secs);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "secs", secs, error))
+    return FALSE;
   struct timespec ts = { .tv_sec = secs };
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     ;

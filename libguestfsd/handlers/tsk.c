@@ -25,6 +25,7 @@
 
 #include "confine.h"
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -299,28 +300,20 @@ gd_do_internal_filesystem_walk (GdRequest *req, const GdMountable *device, GErro
 gboolean
 gd_do_internal_find_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "inode", inode, error))
+    return FALSE;
   return stream_walk (req, device, TRUE, inode, error);
 }
 
 gboolean
 gd_do_download_inode (GdRequest *req, const GdMountable *device, int64_t inode, GError **error)
 {
-  const GdDevice *dev = gd_mountable_device (device, error);
-  if (dev == NULL)
+  const char *node;
+  g_autofree char *num = devdata_inode_arg (device, inode, &node, error);
+  if (num == NULL)
     return FALSE;
-  if (inode < 0)
-    {
-      gd_error_errno (error, EINVAL, "inode is negative");
-      return FALSE;
-    }
-  g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, inode);
   /* -r: recover deleted files too. */
-  const char *argv[] = { "icat", "-r", dev->node, num, NULL };
+  const char *argv[] = { "icat", "-r", node, num, NULL };
   return devdata_program_to_fileout (req, argv, -1, error);
 }
 
@@ -331,11 +324,9 @@ gd_do_download_blocks (GdRequest *req, const GdMountable *device, int64_t start,
   const GdDevice *dev = gd_mountable_device (device, error);
   if (dev == NULL)
     return FALSE;
-  if (start < 0 || stop < 0)
-    {
-      gd_error_errno (error, EINVAL, "start and stop must not be negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "start", start, error) ||
+      !gd_fs_check_not_negative (NULL, "stop", stop, error))
+    return FALSE;
   if (stop < start)
     {
       gd_error_errno (error, EINVAL,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devdata.h"
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 
@@ -86,11 +87,8 @@ gboolean
 gd_do_upload_offset (GdRequest *req, const GdDevOrPath *remotefilename, int64_t offset,
                      GError **error)
 {
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "offset is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "offset", offset, error))
+    return FALSE;
   return receive_at (req, remotefilename, O_WRONLY | O_CREAT, offset, error);
 }
 
@@ -170,15 +168,9 @@ gboolean
 gd_do_download_offset (GdRequest *req, const GdDevOrPath *remotefilename, int64_t offset,
                        int64_t size, GError **error)
 {
-  if (offset < 0)
-    {
-      gd_error_errno (error, EINVAL, "offset is negative");
-      return FALSE;
-    }
-  if (size < 0)
-    {
-      gd_error_errno (error, EINVAL, "size is negative");
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (NULL, "offset", offset, error))
+    return FALSE;
+  if (!gd_fs_check_not_negative (NULL, "size", size, error))
+    return FALSE;
   return download_range (req, remotefilename, FALSE, offset, size, error);
 }

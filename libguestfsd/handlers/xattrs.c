@@ -196,11 +196,8 @@ static gboolean
 set_one (GdRequest *req, const char *xattr, const char *val, int vallen, const char *path,
          gboolean follow, GError **error)
 {
-  if (vallen < 0)
-    {
-      gd_error_errno (error, EINVAL, "%s: value length is negative", path);
-      return FALSE;
-    }
+  if (!gd_fs_check_not_negative (path, "value length", vallen, error))
+    return FALSE;
   if ((size_t) vallen > strlen (val))
     {
       gd_error_errno (error, EINVAL, "%s: value length %d is longer than the value", path, vallen);

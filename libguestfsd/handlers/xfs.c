@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
 #include "fs-util.h"
@@ -246,7 +247,7 @@ gd_do_xfs_growfs (GdRequest *req, const char *path, gboolean datasec, gboolean l
   for (size_t i = 0; i < G_N_ELEMENTS (nums); i++)
     if (nums[i].has)
       {
-        if (!gd_fs_check_not_negative (nums[i].name, nums[i].v, error))
+        if (!gd_fs_check_not_negative (NULL, nums[i].name, nums[i].v, error))
           return FALSE;
         ADD ("%s", nums[i].opt);
         ADD ("%" PRId64, nums[i].v);
@@ -353,7 +354,7 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
     }
   if (HAS (MAXMEM))
     {
-      if (!gd_fs_check_not_negative ("maxmem", maxmem, error))
+      if (!gd_fs_check_not_negative (NULL, "maxmem", maxmem, error))
         return FALSE;
       ADD ("-m");
       ADD ("%" PRId64, maxmem);
@@ -371,7 +372,7 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
   for (size_t i = 0; i < G_N_ELEMENTS (subs); i++)
     if (subs[i].has)
       {
-        if (!gd_fs_check_not_negative (subs[i].name, subs[i].v, error))
+        if (!gd_fs_check_not_negative (NULL, subs[i].name, subs[i].v, error))
           return FALSE;
         ADD ("-o");
         ADD ("%s=%" PRId64, subs[i].sub, subs[i].v);
@@ -423,13 +424,10 @@ gd_do_xfs_repair (GdRequest *req, const GdDevOrPath *device, gboolean forcelogze
     }
   g_ptr_array_add (argv, NULL);
 
-  GdRunOpts opts = { .argv = (const char *const *) argv->pdata,
-                     .flags = GD_RUN_FOLD_STDERR | GD_RUN_ANY_STATUS | GD_RUN_PULSE,
-                     .stdin_fd = fd,
-                     .stdout_fd = -1 };
   g_autofree char *out = NULL;
-  int status = -1;
-  gboolean ok = gd_run_full (req, &opts, &out, NULL, &status, error);
+  int status;
+  gboolean ok =
+      gd_fs_run_checker (req, (const char *const *) argv->pdata, fd, &out, &status, error);
   if (fd >= 0)
     close (fd);
   if (!ok)
