@@ -107,14 +107,16 @@ def tmpdir():
 
 
 @contextlib.contextmanager
-def handle(disks=(), images=(), readonly_images=(), trace=False, launch=True):
+def handle(disks=(), images=(), readonly_images=(), trace=False, launch=True, network=False):
     """A launched handle.  disks: sizes in MiB of fresh sparse scratch
     images (/dev/sda, /dev/sdb, ... in order); images / readonly_images:
-    existing raw image paths added after them."""
+    existing raw image paths added after them; network: set_network."""
     with tmpdir() as d:
         g = guestfs.GuestFS(python_return_dict=True)
         if trace:
             g.set_trace(True)
+        if network:
+            g.set_network(True)
         for i, size in enumerate(disks):
             path = os.path.join(d, f"disk{i}.img")
             with open(path, "wb") as f:

@@ -142,11 +142,7 @@ def test_network_resolv_conf():
     with gdtest.tmpdir() as d:
         img = os.path.join(d, "disk.img")
         gdtest.make_image(img, 64, lambda g: (gdtest.mkfs_mount(g), install(g)))
-        g = guestfs.GuestFS(python_return_dict=True)
-        try:
-            g.set_network(True)
-            g.add_drive_opts(img, format="raw")
-            g.launch()
+        with gdtest.handle(images=[img], network=True) as g:
             g.mount("/dev/sda1", "/")
             assert g.command(["/bin/guest-tool", "cat", "/etc/resolv.conf"]).encode() == ours
             assert read_file(g, "/etc/resolv.conf") == b"nameserver 192.0.2.1 # the guest's own\n"
@@ -155,9 +151,6 @@ def test_network_resolv_conf():
             g.rm("/etc/resolv.conf")
             assert g.command(["/bin/guest-tool", "cat", "/etc/resolv.conf"]).encode() == ours
             assert g.ls("/etc") == []
-        finally:
-            g.shutdown()
-            g.close()
     # Without the network the guest's own file stays.
     with gdtest.handle(disks=[64]) as g:
         gdtest.mkfs_mount(g)

@@ -322,11 +322,7 @@ def test_network_on():
             with gdtest.handle(images=[img]) as g:
                 g.mount("/dev/sda1", "/")
                 assert tool(g, "abstract", name) == "ECONNREFUSED\n"
-            g = guestfs.GuestFS(python_return_dict=True)
-            try:
-                g.set_network(True)
-                g.add_drive_opts(img, format="raw")
-                g.launch()
+            with gdtest.handle(images=[img], network=True) as g:
                 g.mount("/dev/sda1", "/")
                 # The host's network, but not its abstract Unix sockets
                 # (where Landlock can tell), nor the capabilities to change
@@ -338,9 +334,6 @@ def test_network_on():
                 for cap in ("NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE"):
                     assert not c["CapBnd"] & (1 << CAP[cap]), cap
                 assert tool(g, "loopback") == "ok\n"
-            finally:
-                g.shutdown()
-                g.close()
         finally:
             listener.close()
 
