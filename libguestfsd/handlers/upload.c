@@ -138,13 +138,13 @@ download_range (GdRequest *req, const GdDevOrPath *src, gboolean whole, int64_t 
   struct stat st;
   gboolean ok = devdata_fd_size (fd, name, &file_size, error);
   /* A character device (live mode: /dev/zero) has no size: read what it gives. */
-  gboolean sized = !ok || fstat (fd, &st) < 0 || S_ISREG (st.st_mode) || S_ISBLK (st.st_mode);
+  gboolean sized = ok && fstat (fd, &st) == 0 && (S_ISREG (st.st_mode) || S_ISBLK (st.st_mode));
   if (ok && whole)
     {
       offset = 0;
       size = sized ? file_size : 0;
     }
-  else if (ok && sized && ((guint64) offset > file_size || (guint64) size > file_size - offset))
+  else if (sized && ((guint64) offset > file_size || (guint64) size > file_size - offset))
     {
       gd_error_errno (error, EINVAL,
                       "%s: offset %" G_GINT64_FORMAT " + size %" G_GINT64_FORMAT
