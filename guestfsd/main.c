@@ -30,6 +30,12 @@ typedef struct
   gboolean list_procedures;
   gboolean version;
   char *sysroot;
+  char **allow_rpcs; /* --allow-rpcs / --block-rpcs, each comma-separated */
+  char **block_rpcs;
+  gboolean read_only;
+  char *tls_psk;
+  char *tls_certs;
+  gboolean tcp_plaintext_loopback;
   /* --drive and --drive-ro in command line order ("r" or "w" + path): a
    * disk's guest name (/dev/sda, /dev/sdb ...) is its position. */
   GPtrArray *drives;
@@ -42,6 +48,10 @@ options_clear (void)
 {
   g_clear_pointer (&o.channel, g_free);
   g_clear_pointer (&o.sysroot, g_free);
+  g_clear_pointer (&o.allow_rpcs, g_strfreev);
+  g_clear_pointer (&o.block_rpcs, g_strfreev);
+  g_clear_pointer (&o.tls_psk, g_free);
+  g_clear_pointer (&o.tls_certs, g_free);
   g_clear_pointer (&o.drives, g_ptr_array_unref);
 }
 
@@ -65,6 +75,44 @@ help_cb (const char *name, const char *value, gpointer data, GError **error)
   (void) error;
   g_print ("%s", g_option_context_get_help (data, TRUE, NULL));
   exit (EXIT_SUCCESS);
+}
+
+/* "a,b" "c" -> a b c */
+static char **
+split_names (char **lists)
+{
+  if (lists == NULL)
+    return NULL;
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  for (char **l = lists; *l; l++)
+    {
+      g_auto (GStrv) parts = g_strsplit (*l, ",", -1);
+      for (char **p = parts; *p; p++)
+        if (**p)
+          g_strv_builder_add (b, g_strstrip (*p));
+    }
+  return g_strv_builder_end (b);
+}
+
+/* systemd socket activation: the listening socket is fd 3. */
+static char *
+activation_channel (void)
+{
+  const char *pid = getenv ("LISTEN_PID");
+  const char *fds = getenv ("LISTEN_FDS");
+  if (pid == NULL || fds == NULL || atoll (pid) != (long long) getpid () || atoi (fds) < 1)
+    return NULL;
+  unsetenv ("LISTEN_PID");
+  unsetenv ("LISTEN_FDS");
+  unsetenv ("LISTEN_FDNAMES");
+  return g_strdup ("fd:3");
+}
+
+static void
+on_stop_signal (int sig)
+{
+  (void) sig;
+  guestfsd_request_stop ();
 }
 
 static int
@@ -113,9 +161,24 @@ main (int argc, char *argv[])
   atexit (options_clear);
   const GOptionEntry entries[] = {
     { "channel", 'c', 0, G_OPTION_ARG_STRING, &o.channel,
-      "Channel: a path or fd:N (default " GUESTFSD_DEFAULT_CHANNEL ")", "PATH" },
+      "Channel: PATH, fd:N, unix:PATH, vsock:PORT or tcp:HOST:PORT "
+      "(default " GUESTFSD_DEFAULT_CHANNEL ")",
+      "CHANNEL" },
     { "listen", 'l', 0, G_OPTION_ARG_NONE, &o.listen,
-      "Listen on a Unix socket at the channel path, serve one connection", NULL },
+      "Listen on a Unix socket at the channel path (one client; with -r, client after client)",
+      NULL },
+    { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only,
+      "Refuse every procedure that can change the guest", NULL },
+    { "allow-rpcs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.allow_rpcs,
+      "Serve only these procedures or optional groups", "NAME[,NAME...]" },
+    { "block-rpcs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.block_rpcs,
+      "Refuse these procedures or optional groups", "NAME[,NAME...]" },
+    { "tls-psk", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_psk,
+      "Socket clients must use TLS with a key from this PSK file", "FILE" },
+    { "tls-certs", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_certs,
+      "Socket clients must use TLS and a certificate signed by DIR/ca-cert.pem", "DIR" },
+    { "tcp-plaintext-loopback", 0, 0, G_OPTION_ARG_NONE, &o.tcp_plaintext_loopback,
+      "Allow tcp: without TLS on a loopback address", NULL },
     { "network", 'n', 0, G_OPTION_ARG_NONE, &o.network,
       "Give guest commands the appliance's network configuration", NULL },
     { "live", 'r', 0, G_OPTION_ARG_NONE, &o.live,
@@ -175,10 +238,18 @@ main (int argc, char *argv[])
         o.channel = g_steal_pointer (&channel);
     }
 
+  if (o.channel == NULL)
+    o.channel = activation_channel ();
+
   gboolean host_mode = o.sysroot != NULL || o.drives != NULL;
   if (!host_mode && !o.test_mode)
     set_appliance_environment ();
   signal (SIGPIPE, SIG_IGN);
+  /* No SA_RESTART: a blocked accept or read returns, so the daemon ends
+   * its client, removes its socket and exits. */
+  struct sigaction sa = { .sa_handler = on_stop_signal };
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGINT, &sa, NULL);
   /* Walking a deep guest tree holds one fd per level. */
   struct rlimit nofile;
   if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max)
@@ -200,6 +271,14 @@ main (int argc, char *argv[])
   guestfsd_daemon_set_network (daemon, o.network);
   if (o.sysroot)
     guestfsd_daemon_set_sysroot (daemon, o.sysroot);
+  guestfsd_daemon_set_read_only (daemon, o.read_only);
+  guestfsd_daemon_set_tcp_plaintext_loopback (daemon, o.tcp_plaintext_loopback);
+  g_auto (GStrv) allow = split_names (o.allow_rpcs);
+  g_auto (GStrv) block = split_names (o.block_rpcs);
+  if (!guestfsd_daemon_set_rpc_policy (daemon, (const char *const *) allow,
+                                       (const char *const *) block, &error) ||
+      !guestfsd_daemon_set_tls (daemon, o.tls_psk, o.tls_certs, &error))
+    goto failed;
   for (guint i = 0; o.drives && i < o.drives->len; i++)
     {
       const char *d = o.drives->pdata[i];

@@ -35,10 +35,17 @@ sysroot_mount_id (const char *sysroot, gboolean *ok)
 GdConnection *
 gd_connection_new (const GdConfig *cfg, int fd)
 {
+  return gd_connection_new_transport (cfg, gd_transport_new (fd));
+}
+
+GdConnection *
+gd_connection_new_transport (const GdConfig *cfg, GdTransport *t)
+{
   GdConnection *conn = g_new0 (GdConnection, 1);
   conn->cfg = *cfg;
   conn->cfg.sysroot = g_strdup (cfg->sysroot);
-  conn->t = gd_transport_new (fd);
+  conn->cfg.peer = g_strdup (cfg->peer);
+  conn->t = t;
   conn->umask = 022;
   g_datalist_init (&conn->data);
   conn->sysroot_mnt_id = sysroot_mount_id (conn->cfg.sysroot, &conn->sysroot_mnt_id_valid);
@@ -62,6 +69,7 @@ gd_connection_free (GdConnection *conn)
   gd_transport_free (conn->t);
   g_free (conn->out);
   g_free (conn->cfg.sysroot);
+  g_free (conn->cfg.peer);
   g_free (conn);
 }
 
@@ -389,6 +397,20 @@ validate_request (GdRequest *req, const guint8 *body, size_t len, void **args_ou
 {
   const GdProcedure *proc = req->proc;
 
+  /* Before anything else: a refused call learns nothing else about the
+   * daemon, and the log says who tried. */
+  const char *refused = gd_policy_refuses (req->conn->cfg.policy, proc);
+  if (refused != NULL)
+    {
+      const char *why = strcmp (refused, "--read-only") == 0 ? "it can change the guest"
+                        : strcmp (refused, "--block-rpcs") == 0
+                            ? "it is blocked"
+                            : "it is not in the list of allowed procedures";
+      g_printerr ("guestfsd: refused %s from %s (%s)\n", proc->name,
+                  req->conn->cfg.peer ? req->conn->cfg.peer : "the client", refused);
+      gd_error_errno (error, EPERM, "refused by the daemon's policy %s: %s", refused, why);
+      return FALSE;
+    }
   if (proc->handler == NULL)
     {
       gd_error_errno (error, ENOTSUP, "%s: not implemented by this daemon", proc->name);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "gd-devices.h"
+#include "gd-policy.h"
 #include "gd-private.h"
 #include "gd-transport.h"
 
@@ -29,6 +30,8 @@ typedef struct
    * host's devices, so they are never opened. */
   gboolean host_mode;
   GdDeviceTable *devices; /* borrowed from the daemon */
+  const GdPolicy *policy; /* borrowed from the daemon; NULL: serve everything */
+  char *peer;             /* who the client is, for the log; NULL: unknown */
 } GdConfig;
 
 typedef enum
@@ -86,6 +89,8 @@ struct _GdRequest
 };
 
 GdConnection *gd_connection_new (const GdConfig *cfg, int fd);
+/* Serves on t, which it takes. */
+GdConnection *gd_connection_new_transport (const GdConfig *cfg, GdTransport *t);
 void gd_connection_free (GdConnection *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdConnection, gd_connection_free)
 /* Sends the launch flag and serves requests until end of stream. */

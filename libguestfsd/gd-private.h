@@ -61,7 +61,8 @@ enum
   GD_PROC_FLAG_INTERNAL = 1 << 5,
   GD_PROC_FLAG_SECRET_ARGS = 1 << 6,
   GD_PROC_FLAG_NEEDS_ROOT = 1 << 7,
-  GD_PROC_FLAG_UNGATED = 1 << 8, /* runs even if its group is unavailable */
+  GD_PROC_FLAG_UNGATED = 1 << 8,   /* runs even if its group is unavailable */
+  GD_PROC_FLAG_READ_ONLY = 1 << 9, /* cannot change the guest ("ro" in proto/) */
 };
 
 typedef gboolean (*GdStubFunc) (GdRequest *req, void *args, void *ret, GError **error);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,9 +24,25 @@
 
 #define INITIAL_CAPACITY (256 * 1024)
 
+static volatile sig_atomic_t stop_requested;
+
+void
+gd_transport_request_stop (void)
+{
+  stop_requested = 1;
+}
+
+gboolean
+gd_transport_stop_requested (void)
+{
+  return stop_requested != 0;
+}
+
 struct _GdTransport
 {
   int fd;
+  const GdTransportOps *ops; /* NULL: read(2)/writev(2) on fd */
+  gpointer ctx;
   gboolean is_socket; /* use MSG_NOSIGNAL: never raise SIGPIPE in the embedder */
   guint8 *buf;
   size_t cap;
@@ -45,11 +62,22 @@ gd_transport_new (int fd)
   return t;
 }
 
+GdTransport *
+gd_transport_new_layered (int fd, const GdTransportOps *ops, gpointer ctx)
+{
+  GdTransport *t = gd_transport_new (fd);
+  t->ops = ops;
+  t->ctx = ctx;
+  return t;
+}
+
 void
 gd_transport_free (GdTransport *t)
 {
   if (t == NULL)
     return;
+  if (t->ops != NULL && t->ops->free != NULL)
+    t->ops->free (t->ctx);
   g_free (t->buf);
   g_free (t);
 }
@@ -74,6 +102,13 @@ compact (GdTransport *t)
 static gssize
 fill (GdTransport *t, GError **error)
 {
+  if (t->ops != NULL)
+    {
+      gssize n = t->ops->recv (t->ctx, t->buf + t->end, t->cap - t->end, error);
+      if (n > 0)
+        t->end += n;
+      return n;
+    }
   for (;;)
     {
       gssize n = read (t->fd, t->buf + t->end, t->cap - t->end);
@@ -82,7 +117,7 @@ fill (GdTransport *t, GError **error)
           t->end += n;
           return n;
         }
-      if (errno == EINTR)
+      if (errno == EINTR && !stop_requested)
         continue;
       int saved = errno;
       g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_IO, "read from channel: %s",
@@ -152,6 +187,12 @@ gd_transport_skip (GdTransport *t, guint64 len, GError **error)
 gboolean
 gd_transport_poll_word (GdTransport *t, guint32 word)
 {
+  if (t->end - t->pos < 4 && t->ops != NULL && t->ops->pending (t->ctx))
+    {
+      compact (t);
+      if (fill (t, NULL) <= 0 || t->end - t->pos < 4)
+        return FALSE;
+    }
   if (t->end - t->pos < 4)
     {
       struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
@@ -181,7 +222,13 @@ gd_transport_writev (GdTransport *t, struct iovec *iov, int iovcnt, GError **err
   while (iovcnt > 0)
     {
       gssize n;
-      if (t->is_socket)
+      if (t->ops != NULL)
+        {
+          n = t->ops->sendv (t->ctx, iov, MIN (iovcnt, IOV_MAX), error);
+          if (n < 0)
+            return FALSE;
+        }
+      else if (t->is_socket)
         {
           struct msghdr msg = { .msg_iov = iov, .msg_iovlen = MIN (iovcnt, IOV_MAX) };
           n = sendmsg (t->fd, &msg, MSG_NOSIGNAL);
@@ -190,7 +237,7 @@ gd_transport_writev (GdTransport *t, struct iovec *iov, int iovcnt, GError **err
         n = writev (t->fd, iov, MIN (iovcnt, IOV_MAX));
       if (n < 0)
         {
-          if (errno == EINTR)
+          if (errno == EINTR && !stop_requested)
             continue;
           int saved = errno;
           g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_IO, "write to channel: %s",

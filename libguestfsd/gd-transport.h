@@ -15,8 +15,29 @@ G_BEGIN_DECLS
 
 typedef struct _GdTransport GdTransport;
 
+/* A layer between the buffered transport and the fd (TLS): what it reads
+ * and writes instead of read(2) and writev(2).  recv returns the number of
+ * bytes read, 0 at end of stream, -1 with *error set; sendv the number of
+ * bytes written or -1.  pending says whether the layer holds bytes that
+ * poll(2) on the fd cannot see.  free releases ctx (never the fd). */
+typedef struct
+{
+  gssize (*recv) (gpointer ctx, void *buf, size_t len, GError **error);
+  gssize (*sendv) (gpointer ctx, const struct iovec *iov, int iovcnt, GError **error);
+  gboolean (*pending) (gpointer ctx);
+  void (*free) (gpointer ctx);
+} GdTransportOps;
+
 /* Takes no ownership of fd. */
 GdTransport *gd_transport_new (int fd);
+/* Reads and writes through ops; takes ownership of ctx. */
+GdTransport *gd_transport_new_layered (int fd, const GdTransportOps *ops, gpointer ctx);
+
+/* Async-signal-safe: reads and writes interrupted by a signal from now on
+ * fail instead of being retried, so a daemon told to stop does not wait
+ * for its client. */
+void gd_transport_request_stop (void);
+gboolean gd_transport_stop_requested (void);
 void gd_transport_free (GdTransport *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GdTransport, gd_transport_free)
 

@@ -19,8 +19,10 @@
 
 #include <libguestfsd/guestfsd.h>
 
+#include "gd-channel.h"
 #include "gd-devices.h"
 #include "gd-engine.h"
+#include "gd-tls.h"
 
 /**
  * SECTION:guestfsd-daemon
@@ -42,6 +44,9 @@ struct _GuestfsdDaemon
   GdDeviceTable *devices;
   gboolean host_mode; /* drives were given: never look at /sys/block */
   gboolean discovered;
+  GdPolicy *policy;
+  GdTls *tls; /* NULL: sockets are plain */
+  gboolean plaintext_loopback;
 };
 
 G_DEFINE_TYPE (GuestfsdDaemon, guestfsd_daemon, G_TYPE_OBJECT)
@@ -76,6 +81,8 @@ guestfsd_daemon_finalize (GObject *object)
   GuestfsdDaemon *self = GUESTFSD_DAEMON (object);
   g_free (self->sysroot);
   gd_device_table_free (self->devices);
+  gd_policy_free (self->policy);
+  gd_tls_free (self->tls);
   G_OBJECT_CLASS (guestfsd_daemon_parent_class)->finalize (object);
 }
 
@@ -169,6 +176,7 @@ static void
 guestfsd_daemon_init (GuestfsdDaemon *self)
 {
   self->devices = gd_device_table_new ();
+  self->policy = gd_policy_new ();
 }
 
 /**
@@ -387,6 +395,46 @@ settle_devices (void)
   close (ifd);
 }
 
+static GdConfig
+connection_config (GuestfsdDaemon *self, const char *peer)
+{
+  if (!self->host_mode && !self->discovered)
+    {
+      settle_devices ();
+      gd_device_table_discover (self->devices);
+      self->discovered = TRUE;
+    }
+  GdConfig cfg = {
+    .sysroot = (char *) guestfsd_daemon_get_sysroot (self),
+    .live = self->live,
+    .network = self->network,
+    .verbose = self->verbose,
+    .host_mode = self->host_mode,
+    .devices = self->devices,
+    .policy = gd_policy_is_open (self->policy) ? NULL : self->policy,
+    .peer = (char *) peer,
+  };
+  return cfg;
+}
+
+/* Serves one client on t (taken) and drops everything it left behind:
+ * its connection data (inotify, Augeas, hives, yara rules ...) goes with
+ * the connection; filesystems are unmounted unless in live mode. */
+static gboolean
+serve_transport (GuestfsdDaemon *self, GdTransport *t, const char *peer, GError **error)
+{
+  GdConfig cfg = connection_config (self, peer);
+  g_autoptr (GdConnection) conn = gd_connection_new_transport (&cfg, t);
+  gboolean ok = gd_connection_serve (conn, error);
+
+  /* Whatever happened, leave no data in caches and nothing mounted. */
+  g_autoptr (GError) umount_error = NULL;
+  if (!gd_umount_all (conn, &umount_error))
+    g_printerr ("guestfsd: %s\n", umount_error->message);
+  sync ();
+  return ok;
+}
+
 /**
  * guestfsd_daemon_serve_fd:
  * @self: a #GuestfsdDaemon
@@ -405,121 +453,111 @@ guestfsd_daemon_serve_fd (GuestfsdDaemon *self, gint fd, GError **error)
 {
   g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
   g_return_val_if_fail (fd >= 0, FALSE);
+  return serve_transport (self, gd_transport_new (fd), NULL, error);
+}
 
-  if (!self->host_mode && !self->discovered)
+/* One accepted client: TLS first if configured, then the protocol. */
+static gboolean
+serve_accepted (GuestfsdDaemon *self, int fd, const char *peer, GError **error)
+{
+  GdTransport *t;
+  g_autofree char *who = NULL;
+  if (self->tls != NULL)
     {
-      settle_devices ();
-      gd_device_table_discover (self->devices);
-      self->discovered = TRUE;
+      t = gd_tls_accept (self->tls, fd, &who, error);
+      if (t == NULL)
+        return FALSE;
     }
-
-  GdConfig cfg = {
-    .sysroot = (char *) guestfsd_daemon_get_sysroot (self),
-    .live = self->live,
-    .network = self->network,
-    .verbose = self->verbose,
-    .host_mode = self->host_mode,
-    .devices = self->devices,
-  };
-  g_autoptr (GdConnection) conn = gd_connection_new (&cfg, fd);
-  gboolean ok = gd_connection_serve (conn, error);
-
-  /* Whatever happened, leave no data in caches and nothing mounted. */
-  g_autoptr (GError) umount_error = NULL;
-  if (!gd_umount_all (conn, &umount_error))
-    g_printerr ("guestfsd: %s\n", umount_error->message);
-  sync ();
+  else
+    t = gd_transport_new (fd);
+  g_autofree char *desc = who ? g_strdup_printf ("%s, %s", peer, who) : g_strdup (peer);
+  if (self->live || self->verbose || !gd_policy_is_open (self->policy))
+    g_printerr ("guestfsd: client connected (%s)\n", desc);
+  gboolean ok = serve_transport (self, t, desc, error);
+  if (self->live || self->verbose || !gd_policy_is_open (self->policy))
+    g_printerr ("guestfsd: client disconnected (%s)\n", desc);
   return ok;
 }
 
-static int
-open_listening (const gchar *path, GError **error)
+/* Serves the clients of a listening socket: in live mode one after the
+ * other until told to stop, otherwise the first one only (the socket
+ * file is then removed as soon as it is accepted, as before). */
+static gboolean
+serve_listener (GuestfsdDaemon *self, int lfd, const char *unix_path, GError **error)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  if (strlen (path) >= sizeof addr.sun_path)
+  for (;;)
     {
-      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: socket path too long", path);
-      return -1;
+      g_autofree char *peer = NULL;
+      g_autoptr (GError) local = NULL;
+      int fd = gd_channel_accept (lfd, &peer, &local);
+      if (fd < 0)
+        {
+          if (local == NULL)
+            return TRUE; /* told to stop */
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (!self->live)
+        {
+          if (unix_path)
+            unlink (unix_path);
+          gboolean ok = serve_accepted (self, fd, peer, error);
+          close (fd);
+          return ok;
+        }
+      if (!serve_accepted (self, fd, peer, &local))
+        g_printerr ("guestfsd: %s: %s\n", peer, local->message);
+      close (fd);
+      if (gd_transport_stop_requested ())
+        return TRUE;
     }
-  strcpy (addr.sun_path, path);
-  struct stat st;
-  if (lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
-    unlink (path); /* a stale socket from an earlier run */
-  int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0 || bind (lfd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
-    {
-      int saved = errno;
-      if (lfd >= 0)
-        close (lfd);
-      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: cannot listen: %s", path,
-                   g_strerror (saved));
-      return -1;
-    }
-  int fd;
-  do
-    fd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  int saved = errno;
-  close (lfd);
-  unlink (path);
-  if (fd < 0)
-    g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "%s: accept: %s", path,
-                 g_strerror (saved));
-  return fd;
 }
 
-static int
-open_channel (const gchar *channel, gboolean listen, gboolean *close_it, GError **error)
+/* A virtio-serial port in live mode: a host program opening the other
+ * end is a client; closing it ends the client. */
+static gboolean
+serve_port (GuestfsdDaemon *self, int fd, const char *path, GError **error)
 {
-  *close_it = TRUE;
-  if (g_str_has_prefix (channel, "fd:"))
+  if (!self->live)
+    return serve_transport (self, gd_transport_new (fd), NULL, error);
+  struct stat st;
+  gboolean port = fstat (fd, &st) == 0 && S_ISCHR (st.st_mode);
+  for (;;)
     {
-      char *end;
-      guint64 n = g_ascii_strtoull (channel + 3, &end, 10);
-      if (*end != '\0' || end == channel + 3 || n > G_MAXINT || fcntl ((int) n, F_GETFD) < 0)
+      if (port && !gd_channel_wait_for_host (fd))
+        return TRUE;
+      g_printerr ("guestfsd: client connected (%s)\n", path);
+      g_autoptr (GError) local = NULL;
+      gboolean ok = serve_transport (self, gd_transport_new (fd), path, &local);
+      g_printerr ("guestfsd: client disconnected (%s)\n", path);
+      if (!port || gd_transport_stop_requested ())
         {
-          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL,
-                       "%s: not an open file descriptor", channel);
-          return -1;
+          if (!ok)
+            g_propagate_error (error, g_steal_pointer (&local));
+          return ok;
         }
-      /* Helper programs must not inherit the channel: a long-lived one (a
-       * FUSE server) would keep the client from seeing us go away. */
-      fcntl ((int) n, F_SETFD, fcntl ((int) n, F_GETFD) | FD_CLOEXEC);
-      *close_it = FALSE;
-      return (int) n;
+      if (!ok)
+        g_printerr ("guestfsd: %s: %s\n", path, local->message);
+      /* Bytes the last client sent after its final request must not be
+       * read by the next as the start of a message. */
+      tcflush (fd, TCIFLUSH);
     }
-  if (listen)
-    return open_listening (channel, error);
-
-  int fd = open (channel, O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_CHANNEL, "cannot open channel %s: %s",
-                   channel, g_strerror (saved));
-      return -1;
-    }
-  if (g_str_has_prefix (channel, "/dev/ttyS"))
-    {
-      /* A serial port would otherwise mangle the binary protocol. */
-      struct termios tio;
-      if (tcgetattr (fd, &tio) == 0)
-        {
-          cfmakeraw (&tio);
-          tcsetattr (fd, TCSANOW, &tio);
-        }
-    }
-  return fd;
 }
 
 /**
  * guestfsd_daemon_serve_channel:
  * @self: a #GuestfsdDaemon
- * @channel: (nullable): a path, or "fd:N"; %NULL for the virtio-serial port
- * @listen: create a Unix socket at @channel and serve the first connection
+ * @channel: (nullable): a path, "fd:N", "unix:PATH", "vsock:PORT" or
+ *   "tcp:HOST:PORT"; %NULL for the virtio-serial port
+ * @listen: a plain path is a Unix socket to create and listen on
  * @error: return location for a #GError
  *
  * Opens the channel and serves it as guestfsd_daemon_serve_fd() does.
+ * On a socket (or an inherited listening fd) the first client is served,
+ * or in live mode every client, one after the other, until
+ * guestfsd_request_stop(); a Unix socket file is removed at the end.  A
+ * virtio-serial port in live mode is served again each time a host
+ * program opens it.
  *
  * Returns: %TRUE when the connection ended cleanly
  */
@@ -530,14 +568,147 @@ guestfsd_daemon_serve_channel (GuestfsdDaemon *self, const gchar *channel, gbool
   g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
   if (channel == NULL)
     channel = GUESTFSD_DEFAULT_CHANNEL;
-  gboolean close_it;
-  int fd = open_channel (channel, listen, &close_it, error);
-  if (fd < 0)
+  GdChannel ch;
+  if (!gd_channel_parse (channel, listen, &ch, error))
     return FALSE;
-  gboolean ok = guestfsd_daemon_serve_fd (self, fd, error);
-  if (close_it)
-    close (fd);
+  gboolean ok = FALSE;
+  switch (ch.kind)
+    {
+    case GD_CHANNEL_FD:
+      /* Helper programs must not inherit the channel: a long-lived one (a
+       * FUSE server) would keep the client from seeing us go away. */
+      fcntl (ch.fd, F_SETFD, fcntl (ch.fd, F_GETFD) | FD_CLOEXEC);
+      if (gd_channel_fd_is_listening (ch.fd))
+        ok = serve_listener (self, ch.fd, NULL, error);
+      else
+        ok = serve_transport (self, gd_transport_new (ch.fd), NULL, error);
+      break;
+    case GD_CHANNEL_DEVICE:
+      {
+        int fd = gd_channel_open_device (ch.path, error);
+        if (fd >= 0)
+          {
+            ok = serve_port (self, fd, ch.path, error);
+            close (fd);
+          }
+        break;
+      }
+    default:
+      {
+        int lfd = gd_channel_listen (&ch, self->tls != NULL, self->plaintext_loopback, error);
+        if (lfd < 0)
+          break;
+        ok = serve_listener (self, lfd, ch.path, error);
+        close (lfd);
+        if (ch.kind == GD_CHANNEL_UNIX)
+          unlink (ch.path);
+        break;
+      }
+    }
+  gd_channel_clear (&ch);
   return ok;
+}
+
+/**
+ * guestfsd_request_stop:
+ *
+ * Tells every daemon of the process to stop: the client being served is
+ * cut off and listening ends.  Async-signal-safe: call it from a SIGTERM
+ * handler installed without SA_RESTART.
+ */
+void
+guestfsd_request_stop (void)
+{
+  gd_transport_request_stop ();
+}
+
+/**
+ * guestfsd_daemon_set_read_only:
+ * @self: a #GuestfsdDaemon
+ * @read_only: refuse every procedure that can change the guest
+ *
+ * Which procedures can change the guest comes from the procedure
+ * description; they are refused with EPERM.
+ */
+void
+guestfsd_daemon_set_read_only (GuestfsdDaemon *self, gboolean read_only)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  gd_policy_set_read_only (self->policy, read_only);
+}
+
+/**
+ * guestfsd_daemon_set_rpc_policy:
+ * @self: a #GuestfsdDaemon
+ * @allow: (nullable) (array zero-terminated=1): the only procedures or
+ *   optional groups served, or %NULL for all
+ * @block: (nullable) (array zero-terminated=1): procedures or optional
+ *   groups refused, or %NULL for none
+ * @error: return location for a #GError
+ *
+ * Names are procedure names (see guestfsd_list_procedures(); guestfish's
+ * spelling with '-' is accepted) or optional group names ("@NAME" is
+ * always a group).  ping_daemon, internal_autosync and internal_exit are
+ * always allowed unless blocked.  Refused calls fail with EPERM.
+ *
+ * Returns: %FALSE if a name is unknown
+ */
+gboolean
+guestfsd_daemon_set_rpc_policy (GuestfsdDaemon *self, const gchar *const *allow,
+                                const gchar *const *block, GError **error)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  return gd_policy_set_allow (self->policy, allow, error) &&
+         gd_policy_set_block (self->policy, block, error);
+}
+
+/**
+ * guestfsd_daemon_set_tls:
+ * @self: a #GuestfsdDaemon
+ * @psk_file: (nullable): a pre-shared key file (psktool's format)
+ * @certs_dir: (nullable): a directory with ca-cert.pem, server-cert.pem
+ *   and server-key.pem; clients need a certificate signed by the CA
+ * @error: return location for a #GError
+ *
+ * Clients accepted on sockets from now on must complete a TLS handshake
+ * with these credentials.  At most one of @psk_file and @certs_dir.
+ *
+ * Returns: %FALSE if the credentials cannot be loaded
+ */
+gboolean
+guestfsd_daemon_set_tls (GuestfsdDaemon *self, const gchar *psk_file, const gchar *certs_dir,
+                         GError **error)
+{
+  g_return_val_if_fail (GUESTFSD_IS_DAEMON (self), FALSE);
+  if (psk_file != NULL && certs_dir != NULL)
+    {
+      g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_INVALID_ARGUMENT,
+                   "TLS: give either a PSK file or a certificate directory, not both");
+      return FALSE;
+    }
+  GdTls *tls = NULL;
+  if (psk_file != NULL && (tls = gd_tls_new_psk (psk_file, error)) == NULL)
+    return FALSE;
+  if (certs_dir != NULL && (tls = gd_tls_new_x509 (certs_dir, error)) == NULL)
+    return FALSE;
+  g_clear_pointer (&self->tls, gd_tls_free);
+  self->tls = tls;
+  return TRUE;
+}
+
+/**
+ * guestfsd_daemon_set_tcp_plaintext_loopback:
+ * @self: a #GuestfsdDaemon
+ * @allow: serve "tcp:" channels without TLS on loopback addresses
+ *
+ * Without TLS a "tcp:" channel is refused, and with this, still refused
+ * unless its host is a loopback address.
+ */
+void
+guestfsd_daemon_set_tcp_plaintext_loopback (GuestfsdDaemon *self, gboolean allow)
+{
+  g_return_if_fail (GUESTFSD_IS_DAEMON (self));
+  self->plaintext_loopback = allow;
 }
 
 /**

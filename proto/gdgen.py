@@ -203,7 +203,7 @@ def check(procs, structs):
             raise SpecError(f"{where}: duplicate argument names")
         for k in p.flags:
             if k not in ("group", "progress", "cancellable", "deprecated",
-                         "internal", "since", "gone", "ungated"):
+                         "internal", "since", "gone", "ungated", "ro"):
                 raise SpecError(f"{where}: unknown flag {k}")
 
 
@@ -548,6 +548,8 @@ def gen_dispatch_c(procs, groups):
             flags.append("GD_PROC_FLAG_NEEDS_ROOT")
         if p.flags.get("ungated"):
             flags.append("GD_PROC_FLAG_UNGATED")
+        if p.flags.get("ro"):
+            flags.append("GD_PROC_FLAG_READ_ONLY")
         flags_s = " | ".join(flags) if flags else "0"
         group = f"GD_GROUP_{p.group.upper()}" if p.group else "GD_GROUP_NONE"
         if p.has_args_struct:
@@ -647,6 +649,8 @@ def gen_man(procs):
                 notes.append(k)
         if p.flags.get("since"):
             notes.append(f"since libguestfs {p.flags['since']}")
+        if p.flags.get("ro"):
+            notes.append("read-only")
         text = p.doc + (" [" + ", ".join(notes) + "]" if notes else "")
         o.append(".br")
         o.append(roff_escape(text))

@@ -51,6 +51,14 @@ gboolean guestfsd_daemon_serve_channel (GuestfsdDaemon *self, const gchar *chann
                                         GError **error);
 void guestfsd_daemon_shutdown (GuestfsdDaemon *self);
 
+void guestfsd_daemon_set_read_only (GuestfsdDaemon *self, gboolean read_only);
+gboolean guestfsd_daemon_set_rpc_policy (GuestfsdDaemon *self, const gchar *const *allow,
+                                         const gchar *const *block, GError **error);
+gboolean guestfsd_daemon_set_tls (GuestfsdDaemon *self, const gchar *psk_file,
+                                  const gchar *certs_dir, GError **error);
+void guestfsd_daemon_set_tcp_plaintext_loopback (GuestfsdDaemon *self, gboolean allow);
+void guestfsd_request_stop (void);
+
 gboolean guestfsd_parse_kernel_cmdline (const gchar *cmdline, gboolean *verbose, gboolean *network,
                                         gchar **channel);
 
