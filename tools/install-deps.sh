@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
   libglib2.0-dev gobject-introspection libgirepository1.0-dev libblkid-dev
   libarchive-dev libacl1-dev libcap-dev libmagic-dev libtsk-dev libaugeas-dev
-  libhivex-dev librpm-dev libsystemd-dev libyara-dev libselinux1-dev"
+  libhivex-dev librpm-dev libsystemd-dev libyara-dev libselinux1-dev libgnutls28-dev"
 # The real libguestfs client and the qemu it probes; libguestfs-dev for the
 # benchmark program (bench/gd-bench.c).
 CLIENT="libguestfs0 libguestfs-dev guestfish python3-guestfs libguestfs-tools
@@ -17,7 +17,7 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   libcap2-bin zerofree scrub syslinux extlinux sleuthkit cpio tar gzip bzip2
   xz-utils lzop zstd file bsdextrautils uuid-runtime fuseiso fusefat
   exfat-fuse python3-gi gir1.2-glib-2.0 gjs man-db rsync libhivex-bin rpm
-  policycoreutils systemd-journal-remote yara grub-pc-bin"
+  policycoreutils systemd-journal-remote yara grub-pc-bin gnutls-bin"
 # Building and booting the real appliance (tests/appliance/, tools/build-appliance.sh).
 APPLIANCE="supermin linux-image-amd64"
 apt-get update -qq
