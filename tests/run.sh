@@ -11,10 +11,13 @@ meson test -C "$build" --print-errorlogs --num-processes 2 --no-suite appliance 
 cp "$build/meson-logs/testlog.json" "$build/meson-logs/testlog-main.json"
 logs="$build/meson-logs/testlog-main.json"
 # The appliance smoke test boots the real libguestfs appliance with our
-# daemon (TCG here: a few minutes); the rest of the appliance suite and
+# daemon (TCG here: a few minutes), and live/test-vm.py boots it with
+# systemd as a running VM whose guest agent is our daemon (about two
+# minutes); the rest of the appliance suite and
 # its conformance run are documented in tools/README-appliance.md.
 if [ "${SKIP_APPLIANCE_SMOKE:-}" != 1 ] && [ $# -eq 0 ]; then
-  GDTEST_APPLIANCE=1 meson test -C "$build" --print-errorlogs appliance/smoke.py || status=$?
+  GDTEST_APPLIANCE=1 meson test -C "$build" --print-errorlogs appliance/smoke.py \
+    live/test-vm.py || status=$?
   logs="$logs $build/meson-logs/testlog.json"
 fi
 # shellcheck disable=SC2086
