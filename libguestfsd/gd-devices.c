@@ -318,7 +318,7 @@ compare_bus_order (gconstpointer a, gconstpointer b)
 }
 
 void
-gd_device_table_discover (GdDeviceTable *table)
+gd_device_table_discover (GdDeviceTable *table, gboolean with_root)
 {
   g_autoptr (GDir) dir = g_dir_open ("/sys/block", 0, NULL);
   if (dir == NULL)
@@ -335,7 +335,7 @@ gd_device_table_discover (GdDeviceTable *table)
       GdDrive *d = drive_new (node, st.st_rdev, -1, NULL);
       if (d == NULL)
         continue;
-      if (holds_root_filesystem (d->syspath))
+      if (!with_root && holds_root_filesystem (d->syspath))
         {
           drive_free (d);
           continue;

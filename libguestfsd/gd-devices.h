@@ -25,8 +25,10 @@ gboolean gd_device_table_add_drive (GdDeviceTable *table, const char *path, gboo
                                     GError **error);
 /* Appliance mode: the disks are those of /sys/block, minus the device
  * holding the appliance's own root filesystem, in bus order (controller,
- * then SCSI address), which is the order the library added them in. */
-void gd_device_table_discover (GdDeviceTable *table);
+ * then SCSI address), which is the order the library added them in.  In
+ * live mode (with_root) the root filesystem's disk is the guest's own and
+ * is served too. */
+void gd_device_table_discover (GdDeviceTable *table, gboolean with_root);
 guint gd_device_table_n_drives (GdDeviceTable *table);
 /* Host node of drive i ("/dev/loop3"). */
 const char *gd_device_table_node (GdDeviceTable *table, guint i);

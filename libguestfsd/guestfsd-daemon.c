@@ -401,7 +401,9 @@ connection_config (GuestfsdDaemon *self, const char *peer)
   if (!self->host_mode && !self->discovered)
     {
       settle_devices ();
-      gd_device_table_discover (self->devices);
+      /* A running guest's root disk is one of its disks; the appliance's
+       * is not. */
+      gd_device_table_discover (self->devices, self->live);
       self->discovered = TRUE;
     }
   GdConfig cfg = {

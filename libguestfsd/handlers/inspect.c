@@ -16,6 +16,8 @@
 
 #include <blkid.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "fs-util.h"
 #include "gd-actions.h"
@@ -423,6 +425,28 @@ roots_strv (GdRequest *req, InspectState *s)
   return (char **) g_ptr_array_free (out, FALSE);
 }
 
+/* Live mode: the node of the disk or partition the sysroot is on, if it
+ * is one of ours. */
+static char *
+live_root_node (GdRequest *req)
+{
+  struct stat st;
+  g_autofree char *root = gd_sysroot_path (req, "/");
+  if (root == NULL || stat (root, &st) < 0)
+    return NULL;
+  g_autofree char *sys =
+      g_strdup_printf ("/sys/dev/block/%u:%u", major (st.st_dev), minor (st.st_dev));
+  g_autofree char *real = realpath (sys, NULL);
+  if (real == NULL)
+    return NULL;
+  g_autofree char *base = g_path_get_basename (real);
+  g_autofree char *node = g_strconcat ("/dev/", base, NULL);
+  struct stat nst;
+  if (stat (node, &nst) < 0 || !S_ISBLK (nst.st_mode) || nst.st_rdev != st.st_dev)
+    return NULL;
+  return g_steal_pointer (&node);
+}
+
 gboolean
 gd_do_inspect_os (GdRequest *req, char ***ret, GError **error)
 {
@@ -430,13 +454,16 @@ gd_do_inspect_os (GdRequest *req, char ***ret, GError **error)
   /* Results of an earlier inspection are gone whatever happens now. */
   gd_conn_set_data (conn, INSPECT_KEY, NULL, NULL);
   /* In live mode the sysroot is the running system's root: mounting each
-   * filesystem there would cover it, and nothing may be unmounted. */
-  if (gd_conn_live (conn))
+   * filesystem there would cover it, and nothing may be unmounted.  The
+   * running system is the one root, inspected where it is mounted (its
+   * own mounts make gd_inspect_mount a no-op). */
+  g_autofree char *live_root = NULL;
+  if (gd_conn_live (conn) && (live_root = live_root_node (req)) == NULL)
     {
-      gd_error_errno (error, ENOTSUP, "inspection is not available in live mode");
+      gd_error_errno (error, ENOTSUP, "inspection in live mode needs / on a disk of this system");
       return FALSE;
     }
-  if (!gd_do_umount_all (req, error))
+  if (live_root == NULL && !gd_do_umount_all (req, error))
     return FALSE;
 
   g_autoptr (GPtrArray) disks = gd_list_disks (conn);
@@ -444,6 +471,14 @@ gd_do_inspect_os (GdRequest *req, char ***ret, GError **error)
   GdInspectCtx ctx = { .req = req, .cands = cands, .disks = disks };
   InspectState *s = g_new0 (InspectState, 1);
   s->roots = g_ptr_array_new_with_free_func ((GDestroyNotify) gd_inspect_root_free);
+  if (live_root != NULL)
+    {
+      if (gd_inspect_find_node (&ctx, live_root) != NULL)
+        check_mounted (&ctx, live_root, s->roots);
+      gd_conn_set_data (conn, INSPECT_KEY, s, state_free);
+      *ret = roots_strv (req, s);
+      return TRUE;
+    }
 
   for (guint i = 0; i < cands->len; i++)
     {

@@ -558,6 +558,15 @@ do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, 
   g_autofree char *target = gd_mountpoint_resolve (req, mountpoint, error);
   if (target == NULL)
     return FALSE;
+  /* Live mode: the running system's own filesystems are mounted already;
+   * mounting one again where it is (what tools do with the mountpoints
+   * inspection gives) would cover the running system with a second
+   * mount of itself, and nothing would take it away. */
+  struct stat tst, dst;
+  if (gd_conn_live (gd_request_connection (req)) && mountable->type == GD_MOUNTABLE_DEVICE &&
+      stat (target, &tst) == 0 && stat (dev->node, &dst) == 0 && S_ISBLK (dst.st_mode) &&
+      dst.st_rdev == tst.st_dev)
+    return TRUE;
   g_autoptr (GString) opts = g_string_new (options ? options : "");
   if (mountable->type == GD_MOUNTABLE_BTRFSVOL)
     g_string_append_printf (opts, "%ssubvol=%s", opts->len ? "," : "", mountable->volume);

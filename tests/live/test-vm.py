@@ -32,6 +32,7 @@ BUILD = appltest.BUILDDIR
 SRC = appltest.SRCDIR
 HV = os.path.join(BUILD, "tools", "guestfsd-hv")
 BOOT_TIMEOUT = 600
+N_TESTS = 7
 
 
 def log(msg):
@@ -97,17 +98,21 @@ def boot(appliance, root, work):
     return p, chan, serial
 
 
-def guestfish(chan, script):
+def tool(chan, argv):
     env = dict(os.environ, LIBGUESTFS_BACKEND="direct", LIBGUESTFS_HV=HV,
                LIBGUESTFS_PATH=os.path.join(BUILD, "tools", "appliance"),
                GUESTFSD_HV_CONNECT="unix:" + chan)
-    return subprocess.run(["guestfish", "--format=raw", "-a", "/dev/null", "--"] + script,
+    return subprocess.run(argv[:1] + ["--format=raw", "-a", "/dev/null"] + argv[1:],
                           capture_output=True, text=True, timeout=BOOT_TIMEOUT, env=env)
+
+
+def guestfish(chan, script):
+    return tool(chan, ["guestfish", "--"] + script)
 
 
 def main():
     appliance = appltest.setup()
-    print("1..4", flush=True)
+    print(f"1..{N_TESTS}", flush=True)
     work = tempfile.mkdtemp(prefix="gdt-live-vm-", dir="/var/tmp")
     qemu = None
     failed = 0
@@ -155,10 +160,20 @@ def main():
         daemons = {p[0] if p[1] == "guestfsd" and p[2] == "1" else p[2] for p in pids if p}
         same = None not in pids and len(daemons) == 1
         result(same, "one daemon served all three (never restarted)", f"pids: {pids}")
+        # The virt tools inspect the running system where it is mounted.
+        r = tool(chan, ["virt-cat", "/etc/gdt-live-marker"])
+        result(r.returncode == 0 and r.stdout == "a file of the running guest\n",
+               "virt-cat reads a file of the running guest", f"{r.stdout}\n{r.stderr}")
+        r = tool(chan, ["virt-ls", "/tmp"])
+        result(r.returncode == 0 and all(f"client{i}" in r.stdout.split() for i in (1, 2, 3)),
+               "virt-ls lists what the guestfish sessions wrote", f"{r.stdout}\n{r.stderr}")
+        r = tool(chan, ["virt-df", "--csv"])
+        result(r.returncode == 0 and len(r.stdout.splitlines()) >= 2,
+               "virt-df reports the running guest's filesystems", f"{r.stdout}\n{r.stderr}")
     except Exception as e:
         import traceback
         result(False, "VM test", traceback.format_exc())
-        while n < 4:
+        while n < N_TESTS:
             result(False, "not reached")
     finally:
         if qemu is not None:
