@@ -32,6 +32,8 @@ OPTIONS = [
     ("--channel", "-c"), ("--listen", "-l"), ("--network", "-n"), ("--live", "-r"),
     ("--verbose", "-v"), ("--sysroot", None), ("--drive", None), ("--drive-ro", None),
     ("--list-procedures", None), ("--version", "-V"), ("--help", "-?"),
+    ("--read-only", None), ("--allow-rpcs", None), ("--block-rpcs", None),
+    ("--tls-psk", None), ("--tls-certs", None), ("--tcp-plaintext-loopback", None),
 ]
 
 _tests = []
