@@ -32,7 +32,7 @@ BUILD = appltest.BUILDDIR
 SRC = appltest.SRCDIR
 HV = os.path.join(BUILD, "tools", "guestfsd-hv")
 BOOT_TIMEOUT = 600
-N_TESTS = 7
+N_TESTS = 8
 
 
 def log(msg):
@@ -61,6 +61,17 @@ mkdir -p {mnt}/lib/udev/rules.d {mnt}/etc/default
 cp {SRC}/systemd/70-guestfsd.rules {mnt}/lib/udev/rules.d/
 echo 'GUESTFSD_OPTS="--block-rpcs=sh,debug"' > {mnt}/etc/default/guestfsd
 echo 'a file of the running guest' > {mnt}/etc/gdt-live-marker
+# A second agent, read-only, on a second port (test only: the installed
+# units serve org.libguestfs.channel.0).
+cat > {mnt}/lib/systemd/system/gdt-readonly.service <<'UNIT'
+[Unit]
+BindsTo=dev-virtio\\x2dports-org.gdt.readonly.device
+After=dev-virtio\\x2dports-org.gdt.readonly.device
+[Service]
+ExecStart=/usr/sbin/guestfsd -r --read-only -c /dev/virtio-ports/org.gdt.readonly
+UNIT
+echo 'SUBSYSTEM=="virtio-ports", ATTR{{name}}=="org.gdt.readonly", TAG+="systemd", ENV{{SYSTEMD_WANTS}}+="gdt-readonly.service"' \
+  > {mnt}/lib/udev/rules.d/71-gdt-readonly.rules
 rm -f {mnt}/init
 printf '#!/bin/sh\\nexec /lib/systemd/systemd\\n' > {mnt}/init
 chmod 755 {mnt}/init
@@ -73,6 +84,7 @@ umount {mnt}
 
 def boot(appliance, root, work):
     chan = os.path.join(work, "channel.sock")
+    ro_chan = os.path.join(work, "readonly.sock")
     serial = os.path.join(work, "console.log")
     accel = "tcg" if os.environ.get("LIBGUESTFS_BACKEND_SETTINGS") == "force_tcg" else "kvm:tcg"
     argv = ["qemu-system-x86_64", "-machine", f"q35,accel={accel}", "-cpu", "max", "-m", "1024",
@@ -87,6 +99,8 @@ def boot(appliance, root, work):
             "-device", "virtio-serial-pci",
             "-chardev", f"socket,path={chan},server=on,wait=off,id=gfs",
             "-device", "virtserialport,chardev=gfs,name=org.libguestfs.channel.0",
+            "-chardev", f"socket,path={ro_chan},server=on,wait=off,id=ro",
+            "-device", "virtserialport,chardev=ro,name=org.gdt.readonly",
             "-serial", f"file:{serial}"]
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
@@ -95,7 +109,7 @@ def boot(appliance, root, work):
         if p.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"qemu did not start: {p.stderr.read().decode()}")
         time.sleep(0.1)
-    return p, chan, serial
+    return p, chan, ro_chan, serial
 
 
 def tool(chan, argv):
@@ -132,7 +146,7 @@ def main():
         root = prepare_root(appliance, work)
         log(f"root prepared in {time.monotonic() - t0:.1f} s")
         t0 = time.monotonic()
-        qemu, chan, serial = boot(appliance, root, work)
+        qemu, chan, ro_chan, serial = boot(appliance, root, work)
         pids = []
         for i in range(1, 4):
             t1 = time.monotonic()
@@ -170,6 +184,13 @@ def main():
         r = tool(chan, ["virt-df", "--csv"])
         result(r.returncode == 0 and len(r.stdout.splitlines()) >= 2,
                "virt-df reports the running guest's filesystems", f"{r.stdout}\n{r.stderr}")
+        r = guestfish(ro_chan, ["run", ":", "cat", "/etc/gdt-live-marker", ":", "-write",
+                                "/tmp/ro", "x", ":", "-rm", "/tmp/client1", ":",
+                                "glob-expand", "/tmp/*"])
+        result(r.returncode == 0 and "a file of the running guest" in r.stdout
+               and r.stderr.count("refused by the daemon's policy --read-only") == 2
+               and "/tmp/client1" in r.stdout and "/tmp/ro" not in r.stdout,
+               "a --read-only agent reads and refuses to write", f"{r.stdout}\n{r.stderr}")
     except Exception as e:
         import traceback
         result(False, "VM test", traceback.format_exc())

@@ -392,6 +392,106 @@ test_write_epipe (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "write to channel"));
 }
 
+/* A layer (as TLS is one) that XORs every byte with 0x5a and holds back
+ * what it decoded beyond the caller's request, so "pending" matters. */
+typedef struct
+{
+  int fd;
+  guint8 held[64];
+  size_t nheld;
+  gboolean freed;
+} XorLayer;
+
+static gssize
+xor_recv (gpointer ctx, void *buf, size_t len, GError **error)
+{
+  XorLayer *x = ctx;
+  if (x->nheld == 0)
+    {
+      gssize n = read (x->fd, x->held, sizeof x->held);
+      if (n < 0)
+        {
+          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_IO, "xor: %s", g_strerror (errno));
+          return -1;
+        }
+      for (gssize i = 0; i < n; i++)
+        x->held[i] ^= 0x5a;
+      x->nheld = n;
+    }
+  /* At most 3 bytes a call: the rest stays pending in the layer. */
+  size_t take = MIN (MIN (len, x->nheld), 3);
+  memcpy (buf, x->held, take);
+  memmove (x->held, x->held + take, x->nheld - take);
+  x->nheld -= take;
+  return take;
+}
+
+static gssize
+xor_sendv (gpointer ctx, const struct iovec *iov, int iovcnt, GError **error)
+{
+  XorLayer *x = ctx;
+  gssize total = 0;
+  for (int i = 0; i < iovcnt; i++)
+    {
+      g_autofree guint8 *enc = g_memdup2 (iov[i].iov_base, iov[i].iov_len);
+      for (size_t j = 0; j < iov[i].iov_len; j++)
+        enc[j] ^= 0x5a;
+      write_all (x->fd, enc, iov[i].iov_len);
+      total += iov[i].iov_len;
+    }
+  return total;
+}
+
+static gboolean
+xor_pending (gpointer ctx)
+{
+  return ((XorLayer *) ctx)->nheld > 0;
+}
+
+static void
+xor_free (gpointer ctx)
+{
+  ((XorLayer *) ctx)->freed = TRUE;
+}
+
+static const GdTransportOps xor_ops = { xor_recv, xor_sendv, xor_pending, xor_free };
+
+static void
+test_layered (Fixture *f, gconstpointer data)
+{
+  XorLayer x = { .fd = f->fd };
+  GdTransport *t = gd_transport_new_layered (f->fd, &xor_ops, &x);
+  g_assert_cmpint (gd_transport_fd (t), ==, f->fd);
+  /* Two messages in one write: the second word is decoded by the layer
+   * but not yet returned when the first is read, so only "pending" tells
+   * poll_word it is there (poll(2) on the fd sees nothing more). */
+  guint8 wire[8];
+  gd_put_be32 (wire, 0x01020304);
+  gd_put_be32 (wire + 4, 0xffffeeee);
+  for (int i = 0; i < 8; i++)
+    wire[i] ^= 0x5a;
+  write_all (f->peer, wire, sizeof wire);
+  g_autoptr (GError) error = NULL;
+  const guint8 *p = gd_transport_read (t, 4, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gd_get_be32 (p), ==, 0x01020304);
+  g_assert_true (gd_transport_poll_word (t, 0xffffeeee));
+  g_assert_false (gd_transport_poll_word (t, 0xffffeeee));
+  /* Writes go through the layer. */
+  g_assert_true (gd_transport_write (t, "abc", 3, &error));
+  guint8 got[3];
+  g_assert_cmpint (read (f->peer, got, 3), ==, 3);
+  g_assert_cmpint (got[0], ==, 'a' ^ 0x5a);
+  g_assert_cmpint (got[2], ==, 'c' ^ 0x5a);
+  /* The layer's end of stream is the transport's. */
+  close (f->peer);
+  f->peer = -1;
+  g_assert_null (gd_transport_read (t, 4, TRUE, &error));
+  g_assert_no_error (error);
+  gd_transport_free (t);
+  g_assert_true (x.freed);
+}
+
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int
@@ -412,5 +512,6 @@ main (int argc, char **argv)
   ADD ("/transport/write", test_write);
   ADD ("/transport/writev-partial", test_writev_partial);
   ADD ("/transport/write-epipe", test_write_epipe);
+  ADD ("/transport/layered", test_layered);
   return g_test_run ();
 }
