@@ -121,7 +121,12 @@ listen_unix (const char *path, GError **error)
   if (lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
     unlink (path); /* a stale socket from an earlier run */
   int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0 || bind (lfd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
+  /* Whoever can connect has the daemon's powers: only our user may (the
+   * daemon runs with umask 0 for its clients' file modes). */
+  mode_t old_umask = umask (0077);
+  int bound = lfd >= 0 ? bind (lfd, (struct sockaddr *) &addr, sizeof addr) : -1;
+  umask (old_umask);
+  if (bound < 0 || listen (lfd, 4) < 0)
     {
       int saved = errno;
       if (lfd >= 0)
@@ -338,4 +343,14 @@ gd_channel_wait_for_host (int fd)
       if (r > 0 || (r < 0 && errno != EINTR))
         g_usleep (HOST_POLL_MS * 1000);
     }
+}
+
+void
+gd_channel_drain (int fd)
+{
+  char buf[4096];
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  while (poll (&pfd, 1, 0) > 0 && (pfd.revents & POLLIN))
+    if (read (fd, buf, sizeof buf) <= 0)
+      break;
 }

@@ -47,5 +47,7 @@ int gd_channel_open_device (const char *path, GError **error);
 /* virtio-serial: waits until a host program has the other end open.
  * FALSE when the daemon was told to stop. */
 gboolean gd_channel_wait_for_host (int fd);
+/* Discards what is waiting to be read on fd, without blocking. */
+void gd_channel_drain (int fd);
 
 G_END_DECLS

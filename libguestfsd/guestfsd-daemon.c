@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <libguestfsd/guestfsd.h>
@@ -542,7 +541,7 @@ serve_port (GuestfsdDaemon *self, int fd, const char *path, GError **error)
         g_printerr ("guestfsd: %s: %s\n", path, local->message);
       /* Bytes the last client sent after its final request must not be
        * read by the next as the start of a message. */
-      tcflush (fd, TCIFLUSH);
+      gd_channel_drain (fd);
     }
 }
 

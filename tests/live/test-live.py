@@ -200,6 +200,8 @@ def unix_three_guestfish_clients():
     """One daemon, three guestfish sessions in a row, socket gone at exit."""
     with Daemon(["-l", "-c", "unix:@SOCK@"]) as d:
         connect_unix(d.sock, d.p).close()
+        mode = os.stat(d.sock).st_mode & 0o777
+        assert mode == 0o700, f"socket mode {mode:o}: other users could connect"
         three_guestfish_clients(d, "unix:" + d.sock)
         assert d.p.poll() is None, "daemon exited after its clients"
         assert d.stop() == 0, d.stderr
@@ -261,26 +263,24 @@ def without_r_one_client():
 
 @test
 def socket_activation():
-    """A listening socket inherited as fd 3 with LISTEN_FDS, as systemd passes it."""
-    with Daemon([], root=None) as d:
-        d.p.kill()
-        d.p.wait()
-        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        lsock.bind(d.sock)
-        lsock.listen(4)
-        os.dup2(lsock.fileno(), 3, inheritable=True) if lsock.fileno() != 3 else None
-        p = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "sh", "-c",
-             f'LISTEN_PID=$$ LISTEN_FDS=1 exec "{GUESTFSD}" -r --sysroot "{d.root}"'],
-            pass_fds=(3,), stderr=subprocess.PIPE, text=True)
-        os.close(3)
-        lsock.close()
-        for i in range(2):
-            s = connect_unix(d.sock, p)
-            assert call(s, "ping_daemon")[0]
-            s.close()
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(timeout=TIMEOUT) == 0, p.stderr.read()
+    """The listening socket inherited from systemd (LISTEN_FDS, LISTEN_PID),
+    passed here by systemd's own systemd-socket-activate."""
+    if shutil.which("systemd-socket-activate") is None:
+        raise Skip("systemd-socket-activate not installed")
+    tmp = tempfile.mkdtemp(prefix="gdt-live-")
+    path = os.path.join(tmp, "sock")
+    p = subprocess.Popen(["unshare", "-m", "--propagation", "private",
+                          "systemd-socket-activate", "-l", path, GUESTFSD, "-r", "--sysroot", tmp],
+                         stderr=subprocess.PIPE, text=True)
+    for i in range(2):
+        s = connect_unix(path, p)
+        assert call(s, "ping_daemon")[0]
+        s.close()
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=TIMEOUT)[1]
+    assert p.returncode == 0, err
+    assert err.count("client connected") == 2, err
+    shutil.rmtree(tmp)
 
 
 # ---- policy ---------------------------------------------------------------

@@ -125,7 +125,17 @@ def guestfish(chan, script):
 
 
 def main():
-    appliance = appltest.setup()
+    # appltest's skips (exit 77 with a line of text) as TAP.
+    if os.environ.get("GDTEST_APPLIANCE") != "1":
+        print("1..0 # SKIP boots a VM; set GDTEST_APPLIANCE=1 (tests/run.sh does)")
+        return 0
+    try:
+        appliance = appltest.setup()
+    except SystemExit as e:
+        if e.code == 77:
+            print("1..0 # SKIP no appliance (see above)")
+            return 0
+        raise
     print(f"1..{N_TESTS}", flush=True)
     work = tempfile.mkdtemp(prefix="gdt-live-vm-", dir="/var/tmp")
     qemu = None
