@@ -19,6 +19,8 @@
 
 #include <libguestfsd/guestfsd.h>
 
+#include "jail.h"
+
 typedef struct
 {
   char *channel;
@@ -176,6 +178,11 @@ main (int argc, char *argv[])
     }
 
   gboolean host_mode = o.sysroot != NULL || o.drives != NULL;
+  if (host_mode && !guestfsd_enter_host_jail (o.network, &error))
+    {
+      fprintf (stderr, "guestfsd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
   if (!host_mode && !o.test_mode)
     set_appliance_environment ();
   signal (SIGPIPE, SIG_IGN);

@@ -637,6 +637,44 @@ def test_protocol_lost_sync():
                   f"length word {word:#x}: reply {rest!r}, {elapsed:.1f} s, stderr {err.strip()!r}")
 
 
+# ---- 7. the daemon's own jail -------------------------------------------------
+
+@test
+def test_daemon_jail():
+    """The daemon itself: its own PID namespace and /proc (no host process
+    visible to it), its own network namespace, kernel interfaces masked."""
+    with gdtest.handle(disks=[16]) as g:
+        g.ping_daemon()
+        pids = contentutil.daemon_pids()
+        count("daemon-jail", len(pids) != 1, f"daemon processes: {pids}")
+        pid = pids[0]
+        for ns in ("pid", "net", "mnt"):
+            mine = os.readlink(f"/proc/self/ns/{ns}")
+            theirs = os.readlink(f"/proc/{pid}/ns/{ns}" if ns != "pid"
+                                 else f"/proc/{pid}/ns/pid_for_children")
+            count("daemon-jail", mine == theirs, f"the daemon shares the host's {ns} namespace")
+        # Its /proc, as it sees it (through its root, in its mount namespace).
+        proc = f"/proc/{pid}/root/proc"
+        seen = [p for p in os.listdir(proc) if p.isdigit()]
+        count("daemon-jail", len(seen) > 4, f"processes the daemon sees: {seen}")
+        count("daemon-jail", str(os.getpid()) in seen and os.getpid() > 4,
+              "the daemon sees this test process")
+        for f in ("kallsyms", "kcore", "kmsg"):
+            path = os.path.join(proc, f)
+            if os.path.exists(path):
+                count("daemon-jail", os.stat(path).st_rdev != os.makedev(1, 3),
+                      f"/proc/{f} not masked for the daemon")
+        with open(f"/proc/{pid}/status") as f:
+            nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
+        count("daemon-jail", len(nspid) < 2, f"NSpid {nspid}: not in a PID namespace of its own")
+        try:
+            with open(os.path.join(proc, "sys", "vm", "drop_caches"), "w") as f:
+                f.write("1")
+            count("daemon-jail", True, "the daemon's /proc/sys is writable")
+        except OSError:
+            count("daemon-jail", False, "")
+
+
 # ---- leftovers and the table -------------------------------------------------
 
 @test
