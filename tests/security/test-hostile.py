@@ -578,6 +578,14 @@ def test_host_wide_calls():
         g.fallocate64("/swapfile", 8 * MiB)
         g.mkswap_file("/swapfile")
         attempt("host-wide", g, g.swapon_file, "/swapfile", errnos=eperm)
+        # Files of the host by other routes: YARA includes, debug ls.
+        rules = os.path.join(d, "rules.yar")
+        with open(rules, "w") as f:
+            f.write(f'include "{SECRET}"\nrule r {{ condition: true }}\n')
+        if g.feature_available(["libyara"]):
+            attempt("host-wide", g, g.yara_load, rules)
+        attempt("host-wide", g, g.debug, "ls", [CANARY], must_fail=False)
+        attempt("host-wide", g, g.debug, "ll", ["/hostdir/"], must_fail=False)
         attempt("host-wide", g, g.inotify_init, 987654, must_fail=False)
         attempt("host-wide", g, g.drop_caches, 3, must_fail=False)
         attempt("host-wide", g, g.sync, must_fail=False)
