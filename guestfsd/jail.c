@@ -19,10 +19,15 @@
  * - a private mount namespace, so none of this, and no guest mount, is
  *   seen outside.
  *
- * The daemon keeps the host's root filesystem (read-write: helper
- * programs, /tmp) and /dev (its loop devices and their partitions appear
- * there as udev makes them); a root of its own is left for later (see
- * man/guestfsd.8, HOST MODE BOUNDARY).
+ * - the host's private data masked: homes, /root, /var/tmp, /srv, /mnt,
+ *   /media, ssh keys, shadow passwords, users' runtime directories,
+ *   container and VM storage, /dev/mem, /dev/kmsg ... (an empty read-only
+ *   tmpfs or /dev/null), except where the sysroot or a drive is.
+ *
+ * The daemon keeps the rest of the host's root filesystem (helper
+ * programs, /etc, /tmp) and /dev (its loop devices and their partitions
+ * appear there as udev makes them); a root of its own is left for later
+ * (see man/guestfsd.8, Host mode boundary).
  *
  * Shape: the process that was started stays outside, waits and exits
  * with the daemon's status; its child is PID 1 of the new namespace, a
@@ -111,10 +116,52 @@ mask_dir (const char *dst, GError **error)
   return TRUE;
 }
 
-/* In the new namespaces, before the daemon starts. */
+/* Whether path is dir, below it, or above it. */
 static gboolean
-set_up (GError **error)
+related (const char *dir, const char *path)
 {
+  gsize n = strlen (dir), m = strlen (path);
+  if (m >= n)
+    return strncmp (dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
+  return strncmp (dir, path, m) == 0 && (dir[m] == '/' || m == 1);
+}
+
+static gboolean
+keeps (const char *dir, const char *const *keep)
+{
+  for (; keep && *keep; keep++)
+    if (related (dir, *keep))
+      return TRUE;
+  return FALSE;
+}
+
+/* In the new namespaces, before the daemon starts.  keep: host paths the
+ * daemon was given (the sysroot, the drives), canonical. */
+static gboolean
+set_up (const char *const *keep, GError **error)
+{
+  /* The host's private data, which no handler needs: users' homes,
+   * secrets, other programs' temporary files and sockets.  Not where the
+   * daemon's own sysroot or drives are. */
+  static const char *const private_dirs[] = {
+    "/home",
+    "/root",
+    "/srv",
+    "/mnt",
+    "/media",
+    "/var/tmp",
+    "/etc/ssh",
+    "/run/user",
+    "/var/lib/docker",
+    "/var/lib/containers",
+    "/var/lib/libvirt",
+    "/var/spool",
+    "/var/mail",
+  };
+  static const char *const private_files[] = {
+    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers",
+    "/dev/mem",    "/dev/kmem",    "/dev/port",    "/dev/kmsg",
+  };
   static const char *const masked_files[] = {
     "/proc/kallsyms",    "/proc/kcore",         "/proc/kmsg",        "/proc/keys",
     "/proc/timer_list",  "/proc/sched_debug",   "/proc/kpagecount",  "/proc/kpageflags",
@@ -143,12 +190,26 @@ set_up (GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (masked_dirs); i++)
     if (!mask_dir (masked_dirs[i], error))
       return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (private_dirs); i++)
+    if (!keeps (private_dirs[i], keep) && !mask_dir (private_dirs[i], error))
+      return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (private_files); i++)
+    if (!keeps (private_files[i], keep) && !bind_over ("/dev/null", private_files[i], 0, error))
+      return FALSE;
   return TRUE;
 }
 
 gboolean
-guestfsd_enter_host_jail (gboolean network, GError **error)
+guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GError **error)
 {
+  /* Canonical, before anything is masked. */
+  g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  for (const char *const *p = keep_paths; p && *p; p++)
+    {
+      char *real = realpath (*p, NULL);
+      g_ptr_array_add (keep, real ? real : g_strdup (*p));
+    }
+  g_ptr_array_add (keep, NULL);
   int flags = CLONE_NEWNS | CLONE_NEWPID | (network ? 0 : CLONE_NEWNET);
   if (unshare (flags) < 0)
     {
@@ -185,7 +246,7 @@ guestfsd_enter_host_jail (gboolean network, GError **error)
 
   /* PID 1 of the daemon's namespace. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (!set_up (error))
+  if (!set_up ((const char *const *) keep->pdata, error))
     return FALSE;
   pid_t daemon = fork ();
   if (daemon < 0)

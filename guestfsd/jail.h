@@ -13,4 +13,4 @@
  * Returns in the daemon, PID 2 of the new namespace; the calling process
  * stays outside and exits with the daemon's status.  FALSE with error if
  * the jail could not be made (the daemon must not run without it). */
-gboolean guestfsd_enter_host_jail (gboolean network, GError **error);
+gboolean guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GError **error);

@@ -672,6 +672,20 @@ def test_daemon_jail():
             if os.path.exists(path):
                 count("daemon-jail", os.stat(path).st_rdev != os.makedev(1, 3),
                       f"/proc/{f} not masked for the daemon")
+        # The host's private data is not in the daemon's view (the canary
+        # directory is in /var/tmp, masked unless a drive is there).
+        for path in (SECRET, "/etc/shadow", "/root", "/home"):
+            seen_path = f"/proc/{pid}/root{path}"
+            try:
+                if os.path.isdir(seen_path):
+                    content = " ".join(os.listdir(seen_path))
+                else:
+                    with open(seen_path, "rb") as f:
+                        content = f.read(100).decode(errors="replace")
+            except OSError:
+                content = ""
+            count("daemon-jail", bool(content) or leaked(content),
+                  f"the daemon sees {path}: {content[:60]!r}")
         with open(f"/proc/{pid}/status") as f:
             nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
         count("daemon-jail", len(nspid) < 2, f"NSpid {nspid}: not in a PID namespace of its own")
