@@ -31,7 +31,7 @@
  * holds the connection.  There the subcommands that act on the daemon's
  * side (sh, ldd, setenv: the environment of every helper program, so
  * LD_PRELOAD or PATH), show it (env: the user's environment; fds: host
- * paths) and debug_upload refuse with EPERM, unless
+ * paths), debug_upload and internal_upload refuse with EPERM, unless
  * GUESTFSD_ALLOW_DEBUG_SH=1 was in the environment when the daemon (the
  * library) started: read once, at load time, so no request can set it.
  *
@@ -549,6 +549,10 @@ gd_do_debug_upload (GdRequest *req, const char *tmpname, int mode, GError **erro
 gboolean
 gd_do_internal_upload (GdRequest *req, const char *tmpname, int mode, GError **error)
 {
+  /* The same write to any path of the daemon's side: on a host, any file
+   * of the host, as root. */
+  if (!daemon_side_allowed (req, "internal_upload", error))
+    return FALSE;
   return upload_to (req, tmpname, mode, error);
 }
 

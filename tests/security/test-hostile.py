@@ -565,7 +565,11 @@ def test_host_wide_calls():
                 errnos={errno.EPERM, errno.ENOTSUP})
         with open(os.path.join(d, "up"), "wb") as f:
             f.write(b"#!/bin/sh\n")
-        attempt("host-wide", g, g.debug_upload, os.path.join(d, "up"), "/x", 0o755, errnos=eperm)
+        for fn in (g.debug_upload,
+                   lambda src, dst, mode: contentutil.c_call(g, "internal_upload", src, dst, mode)):
+            planted = os.path.join(CANARY, "planted")
+            attempt("host-wide", g, fn, os.path.join(d, "up"), planted, 0o755, errnos=eperm)
+            attempt("host-wide", g, fn, os.path.join(d, "up"), SECRET, 0o644, errnos=eperm)
         # ENOTSUP where the host has no modprobe at all.
         attempt("host-wide", g, g.modprobe, "dummy", errnos={errno.EPERM, errno.ENOTSUP})
         attempt("host-wide", g, g.setcon, "system_u:system_r:kernel_t:s0", errnos=eperm)
