@@ -262,6 +262,11 @@ def test_guest_program_cannot_reach_terminal():
             ctx, _ = hostile_handle()
             with ctx as g:
                 g.mount("/dev/sda1", "/")
+                # The daemon itself (and its jail): no controlling terminal.
+                for pid in contentutil.daemon_pids():
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    print(f"R daemon-tty-{pid}: {'ok' if fields[4] != '0' else 'none'}", flush=True)
                 for line in g.command_lines(["/bin/sandbox-tool", "terminal"]):
                     print("R " + line, flush=True)
                 # The hostile program again, with its own planted node.
@@ -419,6 +424,16 @@ def test_hostile_symlinks():
             ok(g.realpath, dirp)
         for m in ("/hostfile", "/relfile"):
             ok(g.mount_loop, m, "/tmp")
+        # String (not Pathname) arguments that name guest directories.
+        for dirp in ("/../../../../../.." + CANARY, "/hostdir", "../../../../.." + CANARY):
+            for fn in (g.tar_out, g.cpio_out):
+                out = os.path.join(d, "arch")
+                try:
+                    fn(dirp, out)
+                    with open(out, "rb") as f:
+                        count("paths", leaked(f.read()), f"{fn.__name__} {dirp}")
+                except RuntimeError as e:
+                    count("paths", leaked(str(e)), f"{fn.__name__} {dirp}")
     check_canaries("paths")
 
 
