@@ -24,10 +24,14 @@
  *   container and VM storage, /dev/mem, /dev/kmsg ... (an empty read-only
  *   tmpfs or /dev/null), except where the sysroot or a drive is.
  *
- * The daemon keeps the rest of the host's root filesystem (helper
- * programs, /etc, /tmp) and /dev (its loop devices and their partitions
- * appear there as udev makes them); a root of its own is left for later
- * (see man/guestfsd.8, Host mode boundary).
+ * - the host's system read-only: the root filesystem and /usr, /etc,
+ *   /boot ... when they are mounts of their own; writable are /tmp, the
+ *   sysroot and the drives (bound over themselves), /run and /dev.
+ *
+ * The daemon keeps the rest of the host's tree visible (helper programs,
+ * /etc) and /dev (its loop devices and their partitions appear there as
+ * udev makes them); a root of its own is left for later (see
+ * man/guestfsd.8, Host mode boundary).
  *
  * Shape: the process that was started stays outside, waits and exits
  * with the daemon's status; its child is PID 1 of the new namespace, a
@@ -48,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -135,6 +140,71 @@ keeps (const char *dir, const char *const *keep)
   return FALSE;
 }
 
+/* Whether path is the root of a mount. */
+static gboolean
+is_mount_root (const char *path)
+{
+  struct statx stx;
+  return statx (AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+         (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static gboolean
+jail_error (GError **error, const char *what, const char *path)
+{
+  int saved = errno;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "jail: %s %s: %s", what, path,
+               g_strerror (saved));
+  return FALSE;
+}
+
+/* The host's system read-only for the daemon: the root filesystem's mount
+ * and the system's own separate mounts (/usr, /etc, /boot ...), not
+ * recursively (/proc, /sys, /dev, /run and /tmp keep their own flags).
+ * What the daemon writes on them (/tmp, the sysroot, the drives) gets a
+ * writable bind mount of its own first. */
+static gboolean
+read_only_system (const char *const *keep, GError **error)
+{
+  static const char *const system_mounts[] = {
+    "/", "/usr", "/etc", "/boot", "/boot/efi", "/var", "/opt", "/srv", "/home", "/root",
+  };
+  /* The sysroot itself must not become a mount point (the daemon would
+   * see a filesystem mounted there): its parent is bound instead. */
+  for (const char *const *k = keep; k && *k; k++)
+    if (strcmp (*k, "/") == 0)
+      return TRUE; /* the sysroot is "/": nothing to protect */
+  g_autoptr (GPtrArray) writable = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (writable, g_strdup ("/tmp"));
+  for (const char *const *k = keep; k && *k; k++)
+    {
+      struct stat st;
+      if ((related ("/tmp", *k) && strcmp (*k, "/") != 0) || lstat (*k, &st) < 0)
+        continue;
+      g_ptr_array_add (writable, S_ISDIR (st.st_mode) ? g_path_get_dirname (*k) : g_strdup (*k));
+    }
+  for (guint i = 0; i < writable->len; i++)
+    {
+      const char *w = writable->pdata[i];
+      struct stat st;
+      if (strcmp (w, "/") == 0 || lstat (w, &st) < 0 || is_mount_root (w))
+        continue;
+      if (mount (w, w, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return jail_error (error, "cannot keep writable", w);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (system_mounts); i++)
+    {
+      const char *m = system_mounts[i];
+      if (!is_mount_root (m))
+        continue;
+      struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+      if (mount_setattr (AT_FDCWD, m, 0, &ro, sizeof ro) < 0)
+        return jail_error (error, "cannot make read-only", m);
+    }
+  return TRUE;
+}
+
 /* In the new namespaces, before the daemon starts.  keep: host paths the
  * daemon was given (the sysroot, the drives), canonical. */
 static gboolean
@@ -196,7 +266,7 @@ set_up (const char *const *keep, GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (private_files); i++)
     if (!keeps (private_files[i], keep) && !bind_over ("/dev/null", private_files[i], 0, error))
       return FALSE;
-  return TRUE;
+  return read_only_system (keep, error);
 }
 
 gboolean

@@ -37,7 +37,8 @@ static const char *const lvm_env[] = { "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
  * request naming a volume group (vgremove, vgrename, lvcreate ...) would
  * act on the host's: every command gets a global filter that accepts our
  * drives and their partitions only (lvm_set_filter's "filter" narrows it
- * further), and no devices file (the host's lists the host's PVs). */
+ * further), no devices file (the host's lists the host's PVs), and no
+ * metadata backups or archives (they would go to the host's /etc/lvm). */
 static char *
 host_mode_lvm_config (GdRequest *req)
 {
@@ -48,7 +49,8 @@ host_mode_lvm_config (GdRequest *req)
    * LUKS), by their nodes; partitions made later by a pattern. */
   g_autoptr (GPtrArray) devs = gd_fs_all_devices (req);
   g_autoptr (GPtrArray) disks = gd_list_disks (conn);
-  GString *s = g_string_new ("devices { use_devicesfile = 0 global_filter = [ ");
+  GString *s = g_string_new ("backup { backup = 0 archive = 0 } devices { use_devicesfile = 0 "
+                             "global_filter = [ ");
   for (guint i = 0; i < disks->len + devs->len; i++)
     {
       gboolean disk = i < disks->len;

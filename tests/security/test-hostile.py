@@ -705,6 +705,18 @@ def test_daemon_jail():
                 content = ""
             count("daemon-jail", bool(content) or leaked(content),
                   f"the daemon sees {path}: {content[:60]!r}")
+        # The host's system is read-only for it (writes go through its
+        # mount namespace, where the flags are).
+        for probe in ("/etc/gdsec-probe", "/usr/gdsec-probe", "/var/lib/gdsec-probe",
+                      "/gdsec-probe"):
+            path = f"/proc/{pid}/root{probe}"
+            try:
+                with open(path, "x"):
+                    pass
+                os.unlink(path)
+                count("daemon-jail", True, f"the daemon can write {probe}")
+            except OSError as e:
+                count("daemon-jail", e.errno != errno.EROFS, f"{probe}: {e}")
         with open(f"/proc/{pid}/status") as f:
             nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
         count("daemon-jail", len(nspid) < 2, f"NSpid {nspid}: not in a PID namespace of its own")
