@@ -19,6 +19,8 @@
 
 #include <libguestfsd/guestfsd.h>
 
+#include "jail.h"
+
 typedef struct
 {
   char *channel;
@@ -243,6 +245,20 @@ main (int argc, char *argv[])
     o.channel = activation_channel ();
 
   gboolean host_mode = o.sysroot != NULL || o.drives != NULL;
+  if (host_mode)
+    {
+      g_autoptr (GPtrArray) keep = g_ptr_array_new ();
+      if (o.sysroot)
+        g_ptr_array_add (keep, o.sysroot);
+      for (guint i = 0; o.drives && i < o.drives->len; i++)
+        g_ptr_array_add (keep, (char *) o.drives->pdata[i] + 1);
+      g_ptr_array_add (keep, NULL);
+      if (!guestfsd_enter_host_jail (o.network, (const char *const *) keep->pdata, &error))
+        {
+          fprintf (stderr, "guestfsd: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+    }
   if (!host_mode && !o.test_mode)
     set_appliance_environment ();
   signal (SIGPIPE, SIG_IGN);

@@ -652,33 +652,6 @@ handle_message (GdConnection *conn, const guint8 *msg, size_t len)
   gd_request_cleanup (&req);
 }
 
-/* A request longer than the protocol allows: answer from its header and
- * throw the rest away, so the stream stays in step. */
-static gboolean
-reject_oversize (GdConnection *conn, guint32 len, GError **error)
-{
-  const guint8 *p = gd_transport_read (conn->t, GD_HEADER_SIZE, FALSE, error);
-  if (p == NULL)
-    return FALSE;
-  Header h;
-  decode_header (p, &h);
-  if (!gd_transport_skip (conn->t, (guint64) len - GD_HEADER_SIZE, error))
-    return FALSE;
-  g_autoptr (GError) err = NULL;
-  gd_error_errno (&err, E2BIG, "request of %u bytes exceeds the protocol's %d byte limit", len,
-                  GD_MESSAGE_MAX);
-  if (validate_header (&h, NULL))
-    {
-      reject_message (conn, &h, err);
-    }
-  else
-    {
-      h.proc = 0;
-      reject_message (conn, &h, err);
-    }
-  return TRUE;
-}
-
 static gboolean
 reject_short (GdConnection *conn, guint32 len, GError **error)
 {
@@ -714,8 +687,17 @@ gd_connection_serve (GdConnection *conn, GError **error)
       gboolean ok = TRUE;
       if (len == GD_CANCEL_FLAG)
         continue; /* a cancel that arrived after its transfer ended */
+      /* A length beyond the limit is no request (a stray 0xffffffff, a
+       * flag word where a length belongs): the stream is out of step, and
+       * waiting for up to 4 GiB of body would only hang the client. */
       if (len > GD_MESSAGE_MAX)
-        ok = reject_oversize (conn, len, &local);
+        {
+          g_set_error (error, GUESTFSD_ERROR, GUESTFSD_ERROR_PROTOCOL,
+                       "message length %u exceeds the protocol's %d byte limit: the connection "
+                       "lost synchronisation and was closed",
+                       len, GD_MESSAGE_MAX);
+          return FALSE;
+        }
       else if (len < GD_HEADER_SIZE)
         ok = reject_short (conn, len, &local);
       else

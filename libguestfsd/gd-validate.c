@@ -52,7 +52,23 @@ gd_check_root_mounted (GdRequest *req, GError **error)
 GdDevice *
 gd_resolve_device (GdRequest *req, const char *name, GError **error)
 {
-  return gd_device_table_lookup (req->conn->cfg.devices, name, error);
+  GdDevice *dev = gd_device_table_lookup (req->conn->cfg.devices, name, error);
+  /* In host mode a drive or partition has its guest name (/dev/sda1) and
+   * host names (/dev/loop3p1, /dev/block/259:1, /dev/disk/by-...): a
+   * request uses the guest's, as it would in the appliance, where the
+   * host's names do not exist.  dm and md devices keep theirs. */
+  guint index, part;
+  if (dev && req->conn->cfg.host_mode && !gd_parse_guest_disk_name (name, &index, &part) &&
+      gd_parse_guest_disk_name (dev->guest, &index, &part))
+    {
+      gd_error_errno (error, EPERM,
+                      "host device names are not accepted: this is the guest's %s (requests name "
+                      "the drives as the guest sees them)",
+                      dev->guest);
+      gd_device_free (dev);
+      return NULL;
+    }
+  return dev;
 }
 
 GdDevice *

@@ -30,7 +30,8 @@
  * anything on the daemon's side is a way out of the guest for whoever
  * holds the connection.  There the subcommands that act on the daemon's
  * side (sh, ldd, setenv: the environment of every helper program, so
- * LD_PRELOAD or PATH) and debug_upload refuse with EPERM, unless
+ * LD_PRELOAD or PATH), show it (env: the user's environment; fds: host
+ * paths), debug_upload and internal_upload refuse with EPERM, unless
  * GUESTFSD_ALLOW_DEBUG_SH=1 was in the environment when the daemon (the
  * library) started: read once, at load time, so no request can set it.
  *
@@ -55,6 +56,7 @@
 #include "confine.h"
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "hostpolicy.h"
 
 extern char **environ;
 
@@ -155,9 +157,10 @@ debug_core_pattern (GdRequest *req, char *const *argv, char **ret, GError **erro
 static gboolean
 debug_env (GdRequest *req, char *const *argv, char **ret, GError **error)
 {
-  (void) req;
   (void) argv;
-  (void) error;
+  /* On a host: the user's environment (paths, tokens, agent sockets). */
+  if (!daemon_side_allowed (req, "debug env", error))
+    return FALSE;
   GString *s = g_string_new (NULL);
   for (char **e = environ; e && *e; e++)
     g_string_append_printf (s, "%s\n", *e);
@@ -183,8 +186,10 @@ debug_error (GdRequest *req, char *const *argv, char **ret, GError **error)
 static gboolean
 debug_fds (GdRequest *req, char *const *argv, char **ret, GError **error)
 {
-  (void) req;
   (void) argv;
+  /* On a host: the host's paths of the images and the sysroot. */
+  if (!daemon_side_allowed (req, "debug fds", error))
+    return FALSE;
   DIR *d = opendir ("/proc/self/fd");
   if (d == NULL)
     {
@@ -544,6 +549,10 @@ gd_do_debug_upload (GdRequest *req, const char *tmpname, int mode, GError **erro
 gboolean
 gd_do_internal_upload (GdRequest *req, const char *tmpname, int mode, GError **error)
 {
+  /* The same write to any path of the daemon's side: on a host, any file
+   * of the host, as root. */
+  if (!daemon_side_allowed (req, "internal_upload", error))
+    return FALSE;
   return upload_to (req, tmpname, mode, error);
 }
 

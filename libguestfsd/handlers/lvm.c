@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gd-actions.h"
+#include "fs-util.h"
 #include "gd-private.h"
 
 /* ------------------------------------------------------------------------
@@ -32,15 +33,60 @@
  * a warning would end up in error messages. */
 static const char *const lvm_env[] = { "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
 
+/* In host mode LVM must not see the host's own physical volumes, or a
+ * request naming a volume group (vgremove, vgrename, lvcreate ...) would
+ * act on the host's: every command gets a global filter that accepts our
+ * drives and their partitions only (lvm_set_filter's "filter" narrows it
+ * further), no devices file (the host's lists the host's PVs), and no
+ * metadata backups or archives (they would go to the host's /etc/lvm). */
+static char *
+host_mode_lvm_config (GdRequest *req)
+{
+  GdConnection *conn = gd_request_connection (req);
+  if (!gd_conn_host_mode (conn))
+    return NULL;
+  /* Disks, their partitions, md and dm devices built on them (LVM on
+   * LUKS), by their nodes; partitions made later by a pattern. */
+  g_autoptr (GPtrArray) devs = gd_fs_all_devices (req);
+  g_autoptr (GPtrArray) disks = gd_list_disks (conn);
+  GString *s = g_string_new ("backup { backup = 0 archive = 0 } devices { use_devicesfile = 0 "
+                             "global_filter = [ ");
+  for (guint i = 0; i < disks->len + devs->len; i++)
+    {
+      gboolean disk = i < disks->len;
+      GdDevice *d = g_ptr_array_index (disk ? disks : devs, disk ? i : i - disks->len);
+      g_string_append (s, "\"a|^");
+      for (const char *c = d->node; *c; c++)
+        {
+          if (strchr ("\\^$.|?*+()[]{}\"", *c))
+            g_string_append_c (s, '\\');
+          g_string_append_c (s, *c);
+        }
+      /* loop3: loop3p1 but not loop31; sdb: sdb1 */
+      gboolean digit = g_ascii_isdigit (d->node[strlen (d->node) - 1]);
+      g_string_append (s, !disk ? "$|\", " : digit ? "(p[0-9]+)?$|\", " : "[0-9]*$|\", ");
+    }
+  g_string_append (s, "\"r|.*|\" ] }");
+  return g_string_free (s, FALSE);
+}
+
 /* Runs "lvm ARGV..." (argv without "lvm").  On failure the message is
  * "<prefix>: <lvm's stderr>", or lvm's stderr alone if prefix is NULL. */
 static gboolean
 lvm_runv (GdRequest *req, const char *const *args, char **out, const char *prefix, GError **error)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *config = host_mode_lvm_config (req);
   g_ptr_array_add (argv, (gpointer) "lvm");
   for (const char *const *a = args; *a; a++)
-    g_ptr_array_add (argv, (gpointer) *a);
+    {
+      g_ptr_array_add (argv, (gpointer) *a);
+      if (a == args && config != NULL)
+        {
+          g_ptr_array_add (argv, (gpointer) "--config");
+          g_ptr_array_add (argv, config);
+        }
+    }
   g_ptr_array_add (argv, NULL);
   GdRunOpts opts = {
     .argv = (const char *const *) argv->pdata,

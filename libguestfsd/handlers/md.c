@@ -91,8 +91,10 @@ gd_do_md_create (GdRequest *req, const char *name, GdDevice *const *devices, int
       return FALSE;
     }
 
-  /* The md driver may not be loaded yet. */
-  if (!g_file_test ("/proc/mdstat", G_FILE_TEST_EXISTS))
+  /* The md driver may not be loaded yet (the appliance's kernel; a host's
+   * is not ours to load modules into). */
+  if (!gd_conn_host_mode (gd_request_connection (req)) &&
+      !g_file_test ("/proc/mdstat", G_FILE_TEST_EXISTS))
     {
       const char *modprobe[] = { "modprobe", "md_mod", NULL };
       g_autoptr (GError) ignored = NULL;

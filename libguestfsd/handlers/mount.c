@@ -32,6 +32,7 @@
 
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "hostpolicy.h"
 
 /* ------------------------------------------------------------------------
  * Mount points.
@@ -552,6 +553,8 @@ static gboolean
 do_mount (GdRequest *req, const GdMountable *mountable, const char *mountpoint, const char *options,
           const char *vfstype, GError **error)
 {
+  if (!gd_mount_policy_check (req, vfstype, options, error))
+    return FALSE;
   const GdDevice *dev = gd_mountable_device (mountable, error);
   if (dev == NULL)
     return FALSE;

@@ -23,11 +23,14 @@ compare_strings (gconstpointer a, gconstpointer b)
 gboolean
 gd_do_list_9p (GdRequest *req, char ***ret, GError **error)
 {
-  (void) req;
   (void) error;
   GPtrArray *tags = g_ptr_array_new ();
+  /* In host mode there is no virtual machine and so no share of ours: the
+   * tags there would be the host's own (a host that is itself a VM). */
+  g_autoptr (GDir) dir = gd_conn_host_mode (gd_request_connection (req))
+                             ? NULL
+                             : g_dir_open (VIRTIO_9P_DRIVER, 0, NULL);
   /* No driver (no virtio, or 9p not loaded): no shares. */
-  g_autoptr (GDir) dir = g_dir_open (VIRTIO_9P_DRIVER, 0, NULL);
   const char *name;
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
@@ -51,6 +54,16 @@ gboolean
 gd_do_mount_9p (GdRequest *req, const char *mounttag, const char *mountpoint, const char *options,
                 GError **error)
 {
+  /* A host's 9p shares are the host's files, and the options (trans=fd,
+   * trans=tcp ...) would reach the daemon's fds or the network. */
+  if (gd_conn_host_mode (gd_request_connection (req)))
+    {
+      gd_error_errno (error, EPERM,
+                      "%s: 9p refused in host mode: there is no virtual machine, so no 9p share "
+                      "of the guest's (the host's shares are the host's files)",
+                      mounttag);
+      return FALSE;
+    }
   if (*mounttag == '\0' || mounttag[0] == '-')
     {
       gd_error_errno (error, EINVAL, "%s: not a 9p mount tag", mounttag);

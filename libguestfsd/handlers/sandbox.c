@@ -19,9 +19,10 @@
  *   is detached from the namespace, so nothing of it is left to reach.
  *   Every guest mount is nodev there, so a device node stored in the
  *   guest (made by the guest, or in a hostile image) opens nothing;
- * - with /dev a small tmpfs (null, zero, full, random, urandom, tty, ptmx
- *   and a devpts instance of its own, shm, the fd links), no block
- *   devices; /proc of its own PID namespace, with the system-wide knobs
+ * - in a session of its own without a controlling terminal, and with
+ *   /dev a small tmpfs (null, zero, full, random, urandom, ptmx and a
+ *   devpts instance of its own, shm, the fd links): no /dev/tty, no block
+ *   devices, nothing that reaches the caller's terminal; /proc of its own PID namespace, with the system-wide knobs
  *   read-only (/proc/sys, sysrq-trigger, irq, bus, fs) and the files that
  *   show the host's tasks or memory masked (kcore, timer_list,
  *   sched_debug ...); /sys read-only without /sys/firmware.  Each only
@@ -30,7 +31,8 @@
  *   nothing more (KEEP_CAPS), no ambient or inheritable capabilities,
  *   no-new-privs, a seccomp filter refusing the calls that reach past a
  *   namespace (mount, module loading, kexec, new namespaces, keyrings,
- *   bpf, perf, syslog ...), and, where Landlock can (ABI 6), no way to
+ *   bpf, perf, syslog ...) and the terminal ioctls that inject input
+ *   (TIOCSTI, TIOCLINUX), and, where Landlock can (ABI 6), no way to
  *   reach abstract Unix sockets outside (they belong to the network
  *   namespace, which is the host's when the network is on);
  * - without core dumps (a host's crash handler is no business of the
@@ -300,6 +302,7 @@ static const int compat_missing[] = {
   427 /* io_uring_register */,
 };
 #define COMPAT_CLONE 120
+#define COMPAT_IOCTL 54
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #elif defined(__i386__)
@@ -312,6 +315,21 @@ static const int compat_missing[] = {
 
 #define ARG0_LOW                                                                                   \
   (offsetof (struct seccomp_data, args[0]) + (__BYTE_ORDER == __LITTLE_ENDIAN ? 0 : 4))
+/* ioctl's request is an unsigned int: the low word is all of it. */
+#define ARG1_LOW                                                                                   \
+  (offsetof (struct seccomp_data, args[1]) + (__BYTE_ORDER == __LITTLE_ENDIAN ? 0 : 4))
+
+/* The ioctls that act on a terminal beyond the program's own output:
+ * TIOCSTI pushes bytes into the terminal's input, as if typed by its
+ * user (a program from the guest would have the caller's shell run
+ * them); TIOCLINUX reads and pastes the virtual console's selection.
+ * Refused even where the kernel still allows them (dev.tty.legacy_tiocsti). */
+#ifndef TIOCSTI
+#define TIOCSTI 0x5412
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
 
 /* The filter is built once, as a decision tree on the call's number per
  * architecture: about ten instructions for any call, and a short program,
@@ -324,6 +342,7 @@ enum
   ACT_EPERM,
   ACT_ENOSYS,
   ACT_CLONE, /* allowed unless it makes a namespace */
+  ACT_IOCTL, /* allowed unless it reaches a terminal's input or console */
   N_ACTS,
 };
 
@@ -422,7 +441,7 @@ compare_rules (gconstpointer x, gconstpointer y)
 /* One architecture's table: refused (EPERM), missing (ENOSYS), clone. */
 static void
 emit_table (Asm *a, const int *refused, gsize n_refused, const int *missing, gsize n_missing,
-            int clone_nr, gboolean x32_bit)
+            int clone_nr, int ioctl_nr, gboolean x32_bit)
 {
   Rule rules[128];
   gsize n = 0;
@@ -431,6 +450,7 @@ emit_table (Asm *a, const int *refused, gsize n_refused, const int *missing, gsi
   for (gsize i = 0; i < n_missing; i++)
     rules[n++] = (Rule){ missing[i], ACT_ENOSYS };
   rules[n++] = (Rule){ clone_nr, ACT_CLONE };
+  rules[n++] = (Rule){ ioctl_nr, ACT_IOCTL };
   g_assert (n <= G_N_ELEMENTS (rules));
   qsort (rules, n, sizeof rules[0], compare_rules);
 
@@ -442,6 +462,12 @@ emit_table (Asm *a, const int *refused, gsize n_refused, const int *missing, gsi
   if (x32_bit)
     emit_jump_if (a, BPF_JGE, 0x40000000, act[ACT_ENOSYS]);
   emit_tree (a, rules, n, act);
+  /* ioctl TIOCSTI or TIOCLINUX: refused, whatever the fd. */
+  place (a, act[ACT_IOCTL]);
+  emit (a, BPF_LD | BPF_W | BPF_ABS, ARG1_LOW);
+  emit_jump_if (a, BPF_JEQ, TIOCSTI, act[ACT_EPERM]);
+  fixup (a, 'f', act[ACT_ALLOW]);
+  emit_jump_if (a, BPF_JEQ, TIOCLINUX, act[ACT_EPERM]);
   /* clone with a namespace flag: no new namespaces (a user namespace
    * would give the capabilities back inside it).  BPF jumps only
    * forward: this comes before the returns. */
@@ -472,11 +498,12 @@ build_filter (gpointer unused)
   emit (&a, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
   place (&a, native);
   emit_table (&a, native_refused, G_N_ELEMENTS (native_refused), native_missing,
-              G_N_ELEMENTS (native_missing), __NR_clone, NATIVE_ARCH == AUDIT_ARCH_X86_64);
+              G_N_ELEMENTS (native_missing), __NR_clone, __NR_ioctl,
+              NATIVE_ARCH == AUDIT_ARCH_X86_64);
   place (&a, compat);
 #ifdef COMPAT_ARCH
   emit_table (&a, compat_refused, G_N_ELEMENTS (compat_refused), compat_missing,
-              G_N_ELEMENTS (compat_missing), COMPAT_CLONE, FALSE);
+              G_N_ELEMENTS (compat_missing), COMPAT_CLONE, COMPAT_IOCTL, FALSE);
 #endif
   for (guint i = 0; i < a.n_fixups; i++)
     {
@@ -518,9 +545,18 @@ typedef struct
   guint64 keep;
   guint64 ignored;                 /* signals the daemon ignores: bit N-1 for signal N */
   const struct sock_fprog *filter; /* len 0: none for this architecture */
+  /* The daemon's argument and environment areas (its /proc/PID/cmdline
+   * and environ): host paths, which the init, PID 1 of the command's
+   * namespace, must not show. */
+  char *arg_start, *arg_end, *env_start, *env_end;
 } Plan;
 
 #define REPORT_FD 3
+
+extern char **environ;
+static const char *const guest_environment[] = {
+  "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SHELL=/bin/sh", "LC_ALL=C", "TERM=dumb", "HOME=/", NULL,
+};
 
 static void
 report (char kind, int err, int status, const char *what)
@@ -656,9 +692,13 @@ static void
 setup_proc (int dir)
 {
   static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
-  static const char *const files[] = { "kcore",       "keys",          "timer_list",
-                                       "sched_debug", "latency_stats", "timer_stats",
-                                       "kpagecount",  "kpageflags",    "kpagecgroup" };
+  /* The host kernel's memory, symbols, modules, log and command line
+   * (in the appliance these are the appliance's own). */
+  static const char *const files[] = {
+    "kcore",       "keys",       "timer_list", "sched_debug", "latency_stats",
+    "timer_stats", "kpagecount", "kpageflags", "kpagecgroup", "kallsyms",
+    "modules",     "kmsg",       "cmdline",    "vmallocinfo", "slabinfo",
+  };
   static const char *const dirs[] = { "acpi", "scsi" };
   int m = new_mount ("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (m < 0)
@@ -701,8 +741,7 @@ setup_dev (int dir)
     const char *name;
     unsigned int major, minor;
   } nodes[] = {
-    { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
-    { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 },
   };
   static const char *const links[][2] = {
     { "pts/ptmx", "ptmx" },          { "/proc/self/fd", "fd" },
@@ -846,6 +885,23 @@ sandbox_init (const Plan *p)
     dup2 (fds[i], i < 3 ? i : REPORT_FD);
   fcntl (REPORT_FD, F_SETFD, FD_CLOEXEC);
   close_range (REPORT_FD + 1, ~0U, 0);
+  /* A new session without a controlling terminal: the caller's terminal
+   * (guestfish's) cannot be reached through /dev/tty, nor signalled. */
+  if (setsid () < 0)
+    fail ("setsid");
+  /* This process's copy of the daemon's command line and environment:
+   * /proc/1/cmdline in the namespace reads it. */
+  static const char init_name[] = "guestfsd-sandbox";
+  if (p->arg_start && p->arg_end > p->arg_start + sizeof init_name)
+    {
+      memset (p->arg_start, 0, p->arg_end - p->arg_start);
+      memcpy (p->arg_start, init_name, sizeof init_name);
+    }
+  if (p->env_start && p->env_end > p->env_start)
+    memset (p->env_start, 0, p->env_end - p->env_start);
+  /* The command gets the environment of the appliance's daemon, not the
+   * daemon's on this host (the user's, with its paths and secrets). */
+  environ = (char **) guest_environment;
   if (ns_err)
     {
       errno = ns_err;
@@ -1029,6 +1085,43 @@ connection_namespaces (GdConnection *conn, gboolean network, GError **error)
   return ns;
 }
 
+/* Fields 48-51 of /proc/self/stat: where the kernel finds this
+ * process's arguments and environment. */
+typedef struct
+{
+  char *arg_start, *arg_end, *env_start, *env_end;
+} ArgArea;
+
+static gpointer
+read_arg_area (gpointer unused)
+{
+  (void) unused;
+  ArgArea *a = g_new0 (ArgArea, 1);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL))
+    return a;
+  /* After the command name, which may hold anything but ends at the last
+   * ')': the state is field 3. */
+  const char *p = strrchr (stat, ')');
+  if (p == NULL)
+    return a;
+  g_auto (GStrv) f = g_strsplit (p + 2, " ", -1);
+  if (g_strv_length (f) < 50)
+    return a;
+  /* Field N is f[N - 3]. */
+  guint64 v[4];
+  for (int i = 0; i < 4; i++)
+    v[i] = g_ascii_strtoull (f[48 - 3 + i], NULL, 10);
+  if (v[0] && v[1] > v[0] && v[3] >= v[2])
+    {
+      a->arg_start = (char *) (guintptr) v[0];
+      a->arg_end = (char *) (guintptr) v[1];
+      a->env_start = (char *) (guintptr) v[2];
+      a->env_end = (char *) (guintptr) v[3];
+    }
+  return a;
+}
+
 /* The signals this process ignores, from /proc/self/status ("SigIgn"). */
 static guint64
 ignored_signals (void)
@@ -1077,6 +1170,12 @@ gd_sandbox_spawn (GdRequest *req, const char *const *argv, int stdin_fd, int std
     .filter = &filter_prog,
   };
   plan.ignored = ignored_signals ();
+  static GOnce area_once = G_ONCE_INIT;
+  const ArgArea *area = g_once (&area_once, read_arg_area, NULL);
+  plan.arg_start = area->arg_start;
+  plan.arg_end = area->arg_end;
+  plan.env_start = area->env_start;
+  plan.env_end = area->env_end;
   /* Binding privileged ports is harmless in a network namespace of the
    * command's own, not in the host's. */
   if (!plan.network)

@@ -21,6 +21,7 @@
 
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "hostpolicy.h"
 
 gboolean
 gd_do_getcon (GdRequest *req, char **ret, GError **error)
@@ -39,6 +40,10 @@ gd_do_getcon (GdRequest *req, char **ret, GError **error)
 gboolean
 gd_do_setcon (GdRequest *req, const char *context, GError **error)
 {
+  /* The daemon's own context on the host: a request must not move it. */
+  if (gd_host_mode_refuse (req, error, "%s: setcon: the daemon's SELinux context is the host's",
+                           context))
+    return FALSE;
   if (setcon (context) < 0)
     {
       gd_perror (error, "%s", context);

@@ -19,6 +19,7 @@
 
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "hostpolicy.h"
 #include "fs-util.h"
 
 static gboolean
@@ -215,6 +216,12 @@ static gboolean
 swap_on_off (GdRequest *req, gboolean on, const char *node, int fd, const char *what,
              GError **error)
 {
+  /* The host's kernel would page every process's memory out to the
+   * image, where the client reads it back: host memory leaves the host. */
+  if (on &&
+      gd_host_mode_refuse (req, error,
+                           "%s: swapon: swap on a guest's disk would hold the host's memory", what))
+    return FALSE;
   g_autofree char *name = fd >= 0 ? gd_fd_path (fd) : g_strdup (node);
   int r = on ? swapon (name, 0) : swapoff (name);
   if (r < 0)

@@ -7,8 +7,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include "fsutil.h"
 #include "gd-actions.h"
 #include "gd-private.h"
+#include "hostpolicy.h"
 
 gboolean
 gd_do_utsname (GdRequest *req, gd_utsname *ret, GError **error)
@@ -49,7 +53,29 @@ gd_do_sleep (GdRequest *req, int secs, GError **error)
 gboolean
 gd_do_drop_caches (GdRequest *req, int whattodrop, GError **error)
 {
-  (void) req;
+  /* On a host the caches are every process's: drop only what the drives
+   * hold (their buffers and the pages of their devices). */
+  if (gd_conn_host_mode (gd_request_connection (req)))
+    {
+      if (whattodrop < 1 || whattodrop > 3)
+        {
+          gd_error_errno (error, EINVAL, "%d: expecting 1, 2 or 3", whattodrop);
+          return FALSE;
+        }
+      g_autoptr (GPtrArray) disks = gd_list_disks (gd_request_connection (req));
+      for (guint i = 0; i < disks->len; i++)
+        {
+          GdDevice *d = g_ptr_array_index (disks, i);
+          int fd = open (d->node, O_RDONLY | O_CLOEXEC);
+          if (fd < 0)
+            continue;
+          fsync (fd);
+          (void) ioctl (fd, BLKFLSBUF, 0);
+          (void) posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED);
+          close (fd);
+        }
+      return TRUE;
+    }
   sync ();
   int fd = open ("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
   if (fd < 0)
@@ -71,5 +97,9 @@ gd_do_drop_caches (GdRequest *req, int whattodrop, GError **error)
 gboolean
 gd_do_dmesg (GdRequest *req, char **ret, GError **error)
 {
+  /* The appliance's kernel log is the appliance's; a host's is the host's
+   * (other users' and devices' messages, addresses). */
+  if (gd_host_mode_refuse (req, error, "dmesg: the kernel log is the host's"))
+    return FALSE;
   return gd_run (req, ret, error, "dmesg", NULL);
 }

@@ -190,10 +190,20 @@ def daemon_children():
             pid = parent.get(pid, 0)
         return False
 
+    def comm(pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    # In host mode the daemon's parent is the init of its jail
+    # ("guestfsd-init", the same program): not a worker's parent.
     found = []
     for pid, ppid in parent.items():
         me = exe(pid)
-        if me and os.path.basename(me) == "guestfsd" and exe(ppid) == me and below_us(pid):
+        if me and os.path.basename(me) == "guestfsd" and exe(ppid) == me and below_us(pid) \
+                and comm(ppid) == "guestfsd":
             found.append(pid)
     return found
 

@@ -50,7 +50,8 @@ def ext4_image(d, name, size_mib, populate):
 
 
 def daemon_pids():
-    """Our guestfsd processes (descendants of this test process)."""
+    """Our guestfsd processes (descendants of this test process), not the
+    outer process and init of the host-mode jail."""
     me, found = os.getpid(), []
     for p in os.listdir("/proc"):
         if not p.isdigit():
@@ -58,6 +59,9 @@ def daemon_pids():
         try:
             if not os.readlink(f"/proc/{p}/exe").endswith("/guestfsd"):
                 continue
+            with open(f"/proc/{p}/comm") as f:
+                if f.read().strip() != "guestfsd":
+                    continue
         except OSError:
             continue
         q = int(p)

@@ -13,10 +13,11 @@ from gdtest import test
 
 
 def daemon_of_this_process():
-    """(pid, sysroot) of the guestfsd serving our handle: the stand-in is
-    our child, the daemon its child."""
+    """(pid, sysroot) of the guestfsd serving our handle: below the
+    stand-in (our child), the daemon is the process named "guestfsd" whose
+    parent is not (in host mode that parent is its jail's init)."""
     me = os.getpid()
-    parents = {}
+    parents, comms = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -27,8 +28,17 @@ def daemon_of_this_process():
             continue
         ppid = int(stat[stat.rindex(")") + 2:].split()[1])
         parents[int(entry)] = ppid
+        comms[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
+
+    def below_me(pid):
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
     for pid, ppid in parents.items():
-        if parents.get(ppid) != me:
+        if comms[pid] != "guestfsd" or comms.get(ppid) == "guestfsd" or not below_me(pid):
             continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -41,7 +51,9 @@ def daemon_of_this_process():
 
 
 def in_daemon_namespace(pid, *cmd):
-    subprocess.run(["nsenter", "--target", str(pid), "--mount", "--", *cmd], check=True)
+    # Its PID namespace too: the daemon's /proc is that namespace's, where
+    # mount(8) must find itself (/proc/self/mountinfo).
+    subprocess.run(["nsenter", "--target", str(pid), "--mount", "--pid", "--", *cmd], check=True)
 
 
 @test

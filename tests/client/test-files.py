@@ -811,7 +811,8 @@ def test_system_calls():
         expect_error(g, g.sleep, -1, errno=errno.EINVAL)
         g.drop_caches(3)
         expect_error(g, g.drop_caches, 99, errno=errno.EINVAL)
-        assert len(g.dmesg()) > 0
+        # The kernel log is the host's: refused in host mode.
+        expect_error(g, g.dmesg, errno=errno.EPERM, match="refused in host mode")
 
 
 gdtest.main()

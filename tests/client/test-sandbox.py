@@ -126,7 +126,7 @@ def test_legitimate_uses():
         install(g)
         assert tool_lines(g, "ls", "/dev") == sorted(
             ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout",
-             "tty", "urandom", "zero"])
+             "urandom", "zero"])
         assert tool(g, "read", "/dev/zero", "100") == "100\n"
         assert tool(g, "read", "/dev/urandom", "16") == "16\n"
         assert tool(g, "read", "/dev/random", "16") == "16\n"
@@ -169,6 +169,30 @@ def test_legitimate_uses():
             want = name in KEPT or name == "NET_BIND_SERVICE"
             assert bool(c["CapBnd"] & (1 << bit)) == want, name
             assert bool(c["CapEff"] & (1 << bit)) == want, name
+
+
+@test
+def test_terminal_unreachable():
+    # A guest program never reaches the terminal the client was started
+    # from: no /dev/tty, a session of its own (led by the sandbox's init),
+    # and TIOCSTI/TIOCLINUX refused by the filter even on a pseudo-terminal
+    # of its own, where the kernel would allow them.  Its environment is
+    # the appliance's, not the daemon's.
+    with gdtest.handle(disks=[64]) as g:
+        gdtest.mkfs_mount(g)
+        install(g)
+        r = tool_map(g, "terminal")
+        assert r == {"open-dev-tty": "ENOENT", "tiocsti-fd0": "EPERM", "tiocsti-fd1": "EPERM",
+                     "tiocsti-fd2": "EPERM", "tiocsti-own-pty": "EPERM",
+                     "tioclinux-own-pty": "EPERM", "session-leader-is-init": "yes"}, r
+        env = tool_lines(g, "env")
+        assert sorted(env) == ["HOME=/", "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                               "SHELL=/bin/sh", "TERM=dumb"], env
+        # PID 1 of the namespace (a copy of the daemon) shows no host path.
+        cmdline = tool(g, "cat", "/proc/1/cmdline")
+        assert cmdline.rstrip("\0") == "guestfsd-sandbox", repr(cmdline)
+        for f in ("/proc/kallsyms", "/proc/modules", "/proc/cmdline", "/proc/kmsg"):
+            assert tool(g, "read", f, "4096") in ("0\n", "ENOENT\n"), f
 
 
 @test
@@ -423,8 +447,9 @@ def test_debug_daemon_side_refused():
     assert "GUESTFSD_ALLOW_DEBUG_SH" not in os.environ
     with gdtest.tmpdir() as d, gdtest.handle(disks=[64]) as g:
         gdtest.mkfs_mount(g)
+        # env and fds show the host's environment and paths.
         for sub, args in (("sh", ["id"]), ("ldd", ["/bin/true"]), ("setenv", ["LD_PRELOAD", "x"]),
-                          ("SH", ["id"])):
+                          ("SH", ["id"]), ("env", []), ("fds", [])):
             msg = gdtest.expect_error(g, g.debug, sub, args, errno=errno.EPERM)
             assert "GUESTFSD_ALLOW_DEBUG_SH=1" in msg and "host mode" in msg, msg
         src = os.path.join(d, "src")
@@ -437,7 +462,6 @@ def test_debug_daemon_side_refused():
         assert "sh" in g.debug("help", [])
         g.mkdir("/etc")
         assert g.debug("ls", ["/"]).split("\n")[:4] == [".", "..", "etc", "lost+found"]
-        assert g.debug("env", [])
         g.ping_daemon()
 
 

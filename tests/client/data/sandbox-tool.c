@@ -35,6 +35,11 @@
  *   sandbox-tool spawn                     posix_spawn "sandbox-tool true"
  *                                          and wait for it
  *   sandbox-tool finit-module PATH         finit_module(PATH) (not a module)
+ *   sandbox-tool terminal                  "name: result" for each way to
+ *                                          the caller's terminal: /dev/tty,
+ *                                          TIOCSTI/TIOCLINUX on fds 0-2 and
+ *                                          on a pty of its own, the session
+ *   sandbox-tool env                       the environment, one a line
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -54,6 +59,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -311,6 +317,41 @@ do_pty (void)
   return 0;
 }
 
+/* TIOCSTI with a harmless byte: a newline a shell would ignore. */
+static const char *
+sti (int fd)
+{
+  char c = '\n';
+  return ioctl (fd, TIOCSTI, &c) == 0 ? "ok" : ename (errno);
+}
+
+static int
+do_terminal (void)
+{
+  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY);
+  printf ("open-dev-tty: %s\n", fd >= 0 ? "ok" : ename (errno));
+  if (fd >= 0)
+    printf ("tiocsti-dev-tty: %s\n", sti (fd));
+  for (int i = 0; i < 3; i++)
+    printf ("tiocsti-fd%d: %s\n", i, sti (i));
+  /* A pseudo-terminal of its own: the kernel allows TIOCSTI there (it is
+   * the caller's own terminal); only the filter refuses it. */
+  int m = posix_openpt (O_RDWR | O_NOCTTY);
+  if (m >= 0 && grantpt (m) == 0 && unlockpt (m) == 0)
+    {
+      int s = open (ptsname (m), O_RDWR | O_NOCTTY);
+      printf ("tiocsti-own-pty: %s\n", s >= 0 ? sti (s) : ename (errno));
+      char sel = 2; /* TIOCL_SETSEL without its arguments: fails anyway */
+      printf ("tioclinux-own-pty: %s\n",
+              s >= 0 ? (ioctl (s, TIOCLINUX, &sel) == 0 ? "ok" : ename (errno)) : ename (errno));
+    }
+  else
+    printf ("tiocsti-own-pty: %s\n", ename (errno));
+  /* A controlling terminal: TIOCGPGRP on /dev/tty would need one. */
+  printf ("session-leader-is-init: %s\n", getsid (0) == 1 ? "yes" : "no");
+  return 0;
+}
+
 static int
 do_loopback (void)
 {
@@ -476,6 +517,14 @@ main (int argc, char **argv)
     return do_pty ();
   if (!strcmp (c, "loopback"))
     return do_loopback ();
+  if (!strcmp (c, "terminal"))
+    return do_terminal ();
+  if (!strcmp (c, "env"))
+    {
+      for (char **e = environ; *e; e++)
+        printf ("%s\n", *e);
+      return 0;
+    }
   if (!strcmp (c, "abstract") && argc == 3)
     return do_abstract (argv[2]);
   if (!strcmp (c, "orphan") && argc == 3)
