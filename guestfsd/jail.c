@@ -71,11 +71,36 @@ exit_code (int status)
   return 128 + (WIFSIGNALED (status) ? WTERMSIG (status) : 0);
 }
 
-/* Waits for child, reaping anything else that ends meanwhile; never
- * returns. */
+/* Whoever stops the daemon signals the process it started, which is the
+ * outer one: each level passes the signal on, so the daemon's own handlers
+ * run (socket unlinked, exit status 0) instead of a SIGKILL from the
+ * death of its parent. */
+static volatile pid_t forward_to;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_to > 0)
+    kill (forward_to, sig);
+}
+
+/* Waits for child, passing termination signals on to it and reaping
+ * anything else that ends meanwhile; never returns. */
 static void G_GNUC_NORETURN
 wait_and_exit (pid_t child, gboolean reap_all)
 {
+  static const int passed_on[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+  forward_to = child;
+  struct sigaction sa = { .sa_handler = forward_signal };
+  sigset_t mask;
+  sigfillset (&mask);
+  for (size_t i = 0; i < G_N_ELEMENTS (passed_on); i++)
+    {
+      sigaction (passed_on[i], &sa, NULL);
+      sigdelset (&mask, passed_on[i]);
+    }
+  /* Nothing else may stop a level in between. */
+  sigprocmask (SIG_SETMASK, &mask, NULL);
   for (;;)
     {
       int st;
@@ -330,11 +355,8 @@ guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GErro
     {
       prctl (PR_SET_NAME, "guestfsd-init", 0, 0, 0);
       close_range (3, ~0U, 0);
-      /* All signals blocked: the daemon's handlers must never run here,
-       * and nothing in the namespace can stop the init. */
-      sigset_t all;
-      sigfillset (&all);
-      sigprocmask (SIG_SETMASK, &all, NULL);
+      /* wait_and_exit replaces every handler of the daemon's it
+       * inherited and blocks all other signals. */
       wait_and_exit (daemon, TRUE);
     }
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

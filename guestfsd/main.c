@@ -244,7 +244,9 @@ main (int argc, char *argv[])
   if (o.channel == NULL)
     o.channel = activation_channel ();
 
-  gboolean host_mode = o.sysroot != NULL || o.drives != NULL;
+  /* -r is the guest's own agent: it works on the running system, which a
+   * jail would hide; its boundary is the policy (--read-only ...). */
+  gboolean host_mode = !o.live && (o.sysroot != NULL || o.drives != NULL);
   if (host_mode)
     {
       g_autoptr (GPtrArray) keep = g_ptr_array_new ();
