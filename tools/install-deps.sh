@@ -20,12 +20,15 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   policycoreutils systemd-journal-remote yara grub-pc-bin"
 # Building and booting the real appliance (tests/appliance/, tools/build-appliance.sh).
 APPLIANCE="supermin linux-image-amd64"
+# Building the Debian packages (debian/, tools/build-debs.sh), checking them,
+# and installing them into a clean Debian 12 root (tools/test-debs.sh).
+PACKAGING="debhelper dpkg-dev fakeroot lintian debootstrap"
 apt-get update -qq
 # The client with its recommends, as a libguestfs user has it.
 # shellcheck disable=SC2086
 apt-get install -y -qq $CLIENT $APPLIANCE >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $TOOLS >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $PACKAGING >/dev/null
 # supermin builds the appliance from the host's installed packages.
 packages=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d/packages
 if [ -f "$packages" ]; then

@@ -21,7 +21,7 @@ mkdir -p "$out"
 : > "$out/initrd"
 echo "dummy appliance for guestfsd-hv (host mode)" > "$out/README.fixed"
 rm -f "$out/root"
-truncate -s 4M "$out/root"
+truncate -s 1M "$out/root"
 E2FSPROGS_FAKE_TIME=${SOURCE_DATE_EPOCH:-1577836800} \
   mkfs.ext2 -q -F -U 6f1b6a1c-9f6e-4c4e-9d7e-67756573746b \
   -E hash_seed=6f1b6a1c-9f6e-4c4e-9d7e-67756573746b,root_owner=0:0 \
