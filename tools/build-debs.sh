@@ -3,9 +3,10 @@
 # (debian/) in a scratch copy, so that nothing is written next to the
 # tree, and puts the .deb files in OUTDIR (default: debs/ in the tree).
 #
-# Runs `dpkg-buildpackage -us -uc -b` with DEB_BUILD_OPTIONS=nocheck
-# unless DEB_BUILD_OPTIONS is set: the test suite runs from the tree in
-# CI (tests/run.sh).  Needs tools/install-deps.sh's packages (the build
+# Runs `dpkg-buildpackage -us -uc -b` with DEB_BUILD_OPTIONS="nocheck
+# parallel=NPROC" unless DEB_BUILD_OPTIONS is set: the test suite runs from
+# the tree in CI (tests/run.sh), and without parallel= debhelper runs
+# ninja -j1.  Needs tools/install-deps.sh's packages (the build
 # dependencies of debian/control are a subset of them).
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ git ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 ta
     tar -xf - -C "$copy"
 cd "$copy"
 start=$(date +%s)
-DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck} \
+DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck parallel=$(nproc)} \
     dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1 || {
     tail -n 60 "$tmp/build.log"
     echo "build-debs.sh: dpkg-buildpackage failed" >&2

@@ -1,6 +1,15 @@
 #!/bin/sh
 # Installs what building and testing libguestfsd needs on Debian 12.
 set -e
+# Root is needed (apt-get, loop devices, mounts): as a user, run again
+# through sudo; as root (where sudo may not even be installed), go on.
+if [ "$(id -u)" != 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "$0: needs root, and sudo is not installed: run it as root" >&2
+    exit 1
+  fi
+  exec sudo -- /bin/sh "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 # Build.
 BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
