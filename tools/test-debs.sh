@@ -13,9 +13,9 @@
 #                 a few minutes; not run by CI)
 #   --keep        keep the root (prints where)
 #
-# The minimal root is cached as a tarball in /var/cache/libguestfsd
-# (debootstrap's downloads come from apt's own cache when the host has
-# them).  Needs root, debootstrap, and the Debian mirror of
+# The minimal root is cached as a tarball in /var/cache/libguestfsd by
+# tools/debian-root.sh (debootstrap's downloads come from apt's own cache
+# when the host has them).  Needs root, debootstrap, and the Debian mirror of
 # /etc/apt/sources.list.d.  Everything is mounted in a private mount
 # namespace; the root's /dev is the host's (for loop devices).
 set -eu
@@ -71,30 +71,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# 1. A clean Debian 12 root, made in the background while the packages
-#    build.
-mirror=${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)}
-mirror=${mirror:-http://deb.debian.org/debian}
-cache=/var/cache/libguestfsd
-base=$cache/bookworm-minbase.tar
+# 1. A clean Debian 12 root (tools/debian-root.sh: debootstrap, cached),
+#    made in the background while the packages build.
 root=$tmp/root
-mkdir -p "$root" "$cache"
+mkdir -p "$root"
 make_root() {
-    if [ -f "$base" ]; then
-        step "unpacking the cached Debian 12 root ($base)"
-        tar -xf "$base" -C "$root"
-        return
-    fi
-    step "debootstrap bookworm from $mirror (in the background)"
-    mkdir -p /var/cache/apt/archives
-    debootstrap --variant=minbase --cache-dir=/var/cache/apt/archives \
-        bookworm "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
-        tail -n 30 "$tmp/debootstrap.log"
-        return 1
-    }
-    rm -f "$root"/var/cache/apt/archives/*.deb
-    tar -cf "$base.tmp.$$" -C "$root" . && mv "$base.tmp.$$" "$base"
-    step "debootstrap done"
+    base=$(tools/debian-root.sh) || return 1
+    step "unpacking the Debian 12 root ($base)"
+    tar -xf "$base" -C "$root"
 }
 make_root &
 root_pid=$!
@@ -103,7 +87,8 @@ root_pid=$!
 if [ -z "$debs" ]; then
     step "building the packages"
     debs=$tmp/debs
-    tools/build-debs.sh "$debs"
+    # No -dbgsym packages: nothing here installs them.
+    DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$(nproc)" tools/build-debs.sh "$debs"
 fi
 ls "$debs"/libguestfsd-bin_*.deb >/dev/null
 
@@ -136,11 +121,12 @@ path-exclude=/usr/share/info/*
 EOF
 # The host's Debian sources (updates and security too, so that apt's cache
 # of the host serves most downloads).
+mirror=${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)}
 rm -f "$root/etc/apt/sources.list"
 mirror_security=$(sed -n 's/^URIs: *\(http[^ ]*\/debian-security\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
 cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb
-URIs: $mirror
+URIs: ${mirror:-http://deb.debian.org/debian}
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
