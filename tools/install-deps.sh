@@ -32,12 +32,14 @@ APPLIANCE="supermin linux-image-amd64"
 # Building the Debian packages (debian/, tools/build-debs.sh), checking them,
 # and installing them into a clean Debian 12 root (tools/test-debs.sh).
 PACKAGING="debhelper dpkg-dev fakeroot lintian debootstrap"
+# The container image (Containerfile, tools/build-container.sh; not run by CI).
+CONTAINER="podman runc"
 apt-get update -qq
 # The client with its recommends, as a libguestfs user has it.
 # shellcheck disable=SC2086
 apt-get install -y -qq $CLIENT $APPLIANCE >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $PACKAGING >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $PACKAGING $CONTAINER >/dev/null
 # supermin builds the appliance from the host's installed packages.
 packages=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d/packages
 if [ -f "$packages" ]; then
