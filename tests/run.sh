@@ -20,6 +20,12 @@ if [ "${SKIP_APPLIANCE_SMOKE:-}" != 1 ] && [ $# -eq 0 ]; then
     live/test-vm.py || status=$?
   logs="$logs $build/meson-logs/testlog.json"
 fi
+# The Debian packages: built, lintian, installed into a clean Debian 12
+# root, and a guestfish session from them (tools/test-debs.sh).
+if [ "${SKIP_DEBS_TEST:-}" != 1 ] && [ $# -eq 0 ]; then
+  GDTEST_DEBS=1 meson test -C "$build" --print-errorlogs --logbase testlog-debs debs/test-debs.sh || status=$?
+  logs="$logs $build/meson-logs/testlog-debs.json"
+fi
 # shellcheck disable=SC2086
 /usr/bin/python3 tests/summarize.py $logs
 exit $status

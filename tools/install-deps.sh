@@ -1,6 +1,15 @@
 #!/bin/sh
 # Installs what building and testing libguestfsd needs on Debian 12.
 set -e
+# Root is needed (apt-get, loop devices, mounts): as a user, run again
+# through sudo; as root (where sudo may not even be installed), go on.
+if [ "$(id -u)" != 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "$0: needs root, and sudo is not installed: run it as root" >&2
+    exit 1
+  fi
+  exec sudo -- /bin/sh "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 # Build.
 BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
@@ -20,12 +29,17 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   policycoreutils systemd-journal-remote yara grub-pc-bin gnutls-bin"
 # Building and booting the real appliance (tests/appliance/, tools/build-appliance.sh).
 APPLIANCE="supermin linux-image-amd64"
+# Building the Debian packages (debian/, tools/build-debs.sh), checking them,
+# and installing them into a clean Debian 12 root (tools/test-debs.sh).
+PACKAGING="debhelper dpkg-dev fakeroot lintian debootstrap"
+# The container image (Containerfile, tools/build-container.sh; not run by CI).
+CONTAINER="podman runc"
 apt-get update -qq
 # The client with its recommends, as a libguestfs user has it.
 # shellcheck disable=SC2086
 apt-get install -y -qq $CLIENT $APPLIANCE >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $TOOLS >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $PACKAGING $CONTAINER >/dev/null
 # supermin builds the appliance from the host's installed packages.
 packages=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d/packages
 if [ -f "$packages" ]; then
