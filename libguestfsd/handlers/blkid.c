@@ -60,11 +60,18 @@ parse_export (const char *text, GPtrArray *order)
   return h;
 }
 
+/* io_limits: also the device's I/O limits (blkid -i: MINIMUM_IO_SIZE,
+ * PHYSICAL_SECTOR_SIZE, LOGICAL_SECTOR_SIZE ...), as the original's blkid
+ * procedure lists them. */
 static GHashTable *
-probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
+probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *order, GError **error)
 {
   const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-d", "-o", "export", "--", node, NULL };
-  GdRunOpts opts = { .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1 };
+  const char *argv_i[] = { "blkid", "-c",     "/dev/null", "-p", "-i", "-d",
+                           "-o",    "export", "--",        node, NULL };
+  GdRunOpts opts = {
+    .argv = io_limits ? argv_i : argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1
+  };
   g_autofree char *out = NULL, *err = NULL;
   int status = -1;
   if (!gd_run_full (req, &opts, &out, &err, &status, error))
@@ -79,6 +86,12 @@ probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
       return NULL;
     }
   return parse_export (out, order);
+}
+
+static GHashTable *
+probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
+{
+  return probe_full (req, node, FALSE, order, error);
 }
 
 GHashTable *
@@ -422,7 +435,7 @@ gboolean
 gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error)
 {
   g_autoptr (GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) h = probe (req, device->node, order, error);
+  g_autoptr (GHashTable) h = probe_full (req, device->node, TRUE, order, error);
   if (h == NULL)
     return FALSE;
   GPtrArray *out = g_ptr_array_new ();

@@ -552,9 +552,11 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
 {
   /* No colours or indicators: they make ls stat symlink targets, which
    * the kernel would resolve from the host's root. */
-  const char *argv[7] = {
-    "ls", flags, "--color=never", "--indicator-style=none", NULL, NULL, NULL
-  };
+  /* -n: owners as numbers, as the original's ls prints them in the
+   * appliance (which has no user database); a host's names for guest ids
+   * would be wrong. */
+  const char *argv[8] = { "ls", flags, "-n", "--color=never", "--indicator-style=none",
+                          NULL, NULL,  NULL };
   int cwd = -1;
   int dfd = -1;
   size_t len = strlen (path);
@@ -594,8 +596,8 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
         {
           /* Like ls -la on a file (or on a symlink, which -l does not
            * follow on the command line): one line for it. */
-          argv[4] = "--";
-          argv[5] = g_steal_pointer (&name);
+          argv[5] = "--";
+          argv[6] = g_steal_pointer (&name);
           cwd = dfd;
         }
     }
@@ -607,7 +609,7 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
   };
   g_autofree char *out = NULL;
   gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
-  g_free ((char *) argv[5]);
+  g_free ((char *) argv[6]);
   close (cwd);
   if (!ok)
     return FALSE;

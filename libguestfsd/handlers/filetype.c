@@ -49,6 +49,30 @@ run_file (GdRequest *req, const char *flags, int fd, char **ret, GError **error)
   return TRUE;
 }
 
+/* file(1) given the file by name (as the original runs it) starts with
+ * the special mode bits, which it cannot see on stdin: "setuid, setgid
+ * POSIX shell script ...", "setuid, empty". */
+static char *
+with_mode_words (char *desc, mode_t mode)
+{
+  GString *words = g_string_new (NULL);
+  if (mode & S_ISUID)
+    g_string_append (words, "setuid");
+  if (mode & S_ISGID)
+    g_string_append (words, words->len ? ", setgid" : "setgid");
+  if (mode & S_ISVTX)
+    g_string_append (words, words->len ? ", sticky" : "sticky");
+  if (words->len == 0)
+    {
+      g_string_free (words, TRUE);
+      return desc;
+    }
+  g_string_append (words, strcmp (desc, "empty") == 0 ? ", " : " ");
+  g_string_append (words, desc);
+  g_free (desc);
+  return g_string_free (words, FALSE);
+}
+
 gboolean
 gd_do_file (GdRequest *req, const GdDevOrPath *path, char **ret, GError **error)
 {
@@ -117,6 +141,8 @@ gd_do_file (GdRequest *req, const GdDevOrPath *path, char **ret, GError **error)
     }
   gboolean ok = run_file (req, "-zb", fd, ret, error);
   close (fd);
+  if (ok)
+    *ret = with_mode_words (*ret, now.st_mode);
   return ok;
 }
 

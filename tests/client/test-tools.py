@@ -232,7 +232,7 @@ list-filesystems
         assert sec["ls"].split() == ["b", "f"], sec["ls"]
         ll = sec["ll"].splitlines()
         assert ll[0].startswith("total"), ll
-        assert any(re.match(r"-rw-r--r-- +1 root root +12 .* f$", line) for line in ll), ll
+        assert any(re.match(r"-rw-r--r-- +1 0 +0 +12 .* f$", line) for line in ll), ll
         assert any(re.match(r"drwxr-xr-x .* b$", line) for line in ll), ll
         st = dict(re.findall(r"^(\w+): (-?\d+)$", sec["stat"], re.M))
         assert st["size"] == "12" and int(st["mode"]) & 0o170000 == 0o100000, st
@@ -1176,7 +1176,7 @@ setxattr user.colour red 3 /dir/g
             p = run(["ls", "-lR", mnt])
             o = out(p)
             assert re.search(r"^lrwxrwxrwx .* link -> g$", o, re.M), o
-            assert re.search(r"^-rw-r--r-- +1 root root +10 .* g$", o, re.M), o
+            assert re.search(r"^-rw-r--r-- +1 0 +0 +10 .* g$", o, re.M), o
             assert "sub dir:" in o, o
             assert open(os.path.join(mnt, "dir/sub dir/f")).read() == "hello\n"
             assert open(os.path.join(mnt, "dir/link")).read() == "0123456789"
