@@ -352,7 +352,7 @@ def test_fish_errors():
             ("download /nope %s/x" % d, r"download: /nope: No such file or directory", True),
             ("upload %s/nope /x" % d, r"nope: No such file or directory", True),
             ("truncate-size /a/f -1", r"negative|Invalid argument", True),
-            ("chmod 0644 /nope", r"chmod: /nope: No such file or directory", True),
+            ("chmod 0644 /nope", r"chmod: /nope: 0644: No such file or directory", True),
             ("ping-daemon", None, False),
         ]
         script = "run\n" + "".join(("-" if dash else "") + c + "\necho ==\n"
@@ -1176,7 +1176,7 @@ setxattr user.colour red 3 /dir/g
             p = run(["ls", "-lR", mnt])
             o = out(p)
             assert re.search(r"^lrwxrwxrwx .* link -> g$", o, re.M), o
-            assert re.search(r"^-rw-r--r-- +1 0 +0 +10 .* g$", o, re.M), o
+            assert re.search(r"^-rw-r--r-- +1 root root +10 .* g$", o, re.M), o
             assert "sub dir:" in o, o
             assert open(os.path.join(mnt, "dir/sub dir/f")).read() == "hello\n"
             assert open(os.path.join(mnt, "dir/link")).read() == "0123456789"
