@@ -43,7 +43,7 @@ unescape_value (const char *s)
 }
 
 static GHashTable *
-parse_export (const char *text, GPtrArray *order)
+parse_export (const char *text, GPtrArray *order, gboolean raw)
 {
   GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto (GStrv) lines = gd_split_lines (text);
@@ -55,7 +55,7 @@ parse_export (const char *text, GPtrArray *order)
       char *key = g_strndup (*l, eq - *l);
       if (order && !g_hash_table_contains (h, key))
         g_ptr_array_add (order, g_strdup (key));
-      g_hash_table_replace (h, key, unescape_value (eq + 1));
+      g_hash_table_replace (h, key, raw ? g_strdup (eq + 1) : unescape_value (eq + 1));
     }
   return h;
 }
@@ -67,8 +67,11 @@ static GHashTable *
 probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *order, GError **error)
 {
   const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-d", "-o", "export", "--", node, NULL };
-  const char *argv_i[] = { "blkid", "-c",     "/dev/null", "-p", "-i", "-d",
-                           "-o",    "export", "--",        node, NULL };
+  /* Without -d: blkid's own escapes ("EFI\\ System"), which the original
+   * passes on. */
+  const char *argv_i[] = {
+    "blkid", "-c", "/dev/null", "-p", "-i", "-o", "export", "--", node, NULL
+  };
   GdRunOpts opts = {
     .argv = io_limits ? argv_i : argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1
   };
@@ -85,7 +88,9 @@ probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *ord
       gd_error (error, "%s: blkid: %s", node, *err ? err : "probe failed");
       return NULL;
     }
-  return parse_export (out, order);
+  /* The blkid procedure passes blkid's escapes on ("EFI\\ System"), as
+   * the original does; everything else wants the value. */
+  return parse_export (out, order, io_limits);
 }
 
 static GHashTable *

@@ -559,6 +559,7 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
                           NULL, NULL,  NULL };
   int cwd = -1;
   int dfd = -1;
+  gboolean is_link = FALSE;
   size_t len = strlen (path);
   if (len > 1 && path[len - 1] == '/')
     {
@@ -580,7 +581,14 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
           close (dfd);
           return FALSE;
         }
-      if (S_ISDIR (st.st_mode))
+      /* A symlink to a directory is listed as the directory, as the
+       * original's ls does. */
+      if (S_ISLNK (st.st_mode) && (cwd = gd_open (req, path, O_PATH | O_DIRECTORY, 0, NULL)) >= 0)
+        {
+          close (dfd);
+          dfd = -1;
+        }
+      else if (S_ISDIR (st.st_mode))
         {
           cwd = openat (dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (cwd < 0)
@@ -599,6 +607,7 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
           argv[5] = "--";
           argv[6] = g_steal_pointer (&name);
           cwd = dfd;
+          is_link = S_ISLNK (st.st_mode);
         }
     }
   GdRunOpts opts = {
@@ -609,8 +618,22 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
   };
   g_autofree char *out = NULL;
   gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
-  g_free ((char *) argv[6]);
   close (cwd);
+  if (ok && argv[6] != NULL)
+    {
+      /* One file: name it by its guest path ("/srv/a"), as the original
+       * does but without its internal sysroot prefix. */
+      g_autofree char *pat = g_strconcat (" ", argv[6], is_link ? " -> " : "\n", NULL);
+      char *at = strstr (out, pat);
+      if (at != NULL)
+        {
+          *at = '\0';
+          char *fixed = g_strconcat (out, " ", path, at + 1 + strlen (argv[6]), NULL);
+          g_free (out);
+          out = fixed;
+        }
+    }
+  g_free ((char *) argv[6]);
   if (!ok)
     return FALSE;
   *ret = g_steal_pointer (&out);

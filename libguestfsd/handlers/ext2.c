@@ -283,6 +283,15 @@ gd_do_e2fsck (GdRequest *req, const GdDevice *device, gboolean correct, gboolean
                       "only one of the options 'correct', 'forceall' may be specified");
       return FALSE;
     }
+  /* Like the original's e2fsck, never on a mounted filesystem (even the
+   * read-only check would report the live filesystem's churn). */
+  g_autofree char *mp = gd_fs_mountpoint_of (device->node);
+  if (mp != NULL)
+    {
+      gd_error_errno (error, EBUSY, "%s is mounted.\ne2fsck: Cannot continue, aborting.",
+                      device->guest);
+      return FALSE;
+    }
   return run_e2fsck (req, device->node, correct ? "-p" : forceall ? "-y" : NULL, error);
 }
 

@@ -349,14 +349,14 @@ arch_child (gpointer p)
   archive_read_support_format_raw (a);
   gdc_read_support_native_filters (a);
   if (archive_read_open_fd (a, 0, 65536) != ARCHIVE_OK)
-    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
+    return gdc_fail (0, "unknown architecture: %s: %s", path, archive_error_string (a));
   g_autofree guint8 *buf = g_malloc (HEADER_SIZE);
   struct archive_entry *e;
   int r = archive_read_next_header (a, &e);
   if (r == ARCHIVE_EOF)
-    return gdc_fail (0, "%s: unknown architecture: empty file", path);
+    return gdc_fail (0, "unknown architecture: %s: empty file", path);
   if (r < ARCHIVE_WARN)
-    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
+    return gdc_fail (0, "unknown architecture: %s: %s", path, archive_error_string (a));
 
   const char *why = NULL;
   const char *arch = NULL;
@@ -393,7 +393,7 @@ arch_child (gpointer p)
         why = "initrd without a known program in it";
     }
   if (arch == NULL)
-    return gdc_fail (0, "%s: unknown architecture%s%s", path, why ? ": " : "", why ? why : "");
+    return gdc_fail (0, "unknown architecture: %s%s%s", path, why ? ": " : "", why ? why : "");
   if (!gdc_write_all (1, arch, strlen (arch)))
     return gdc_fail_errno ("write");
   return 0;

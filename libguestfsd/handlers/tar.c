@@ -733,6 +733,9 @@ tar_add (TarWalk *tw, const char *name, const char *path)
       return;
     }
   filter_xattrs (entry, tw->t->xattrs, tw->t->selinux, tw->t->acls);
+  /* Reading the ACL sets the group bits from its group:: entry; the
+   * header keeps st_mode (whose group bits are the mask), as GNU tar. */
+  archive_entry_set_perm (entry, st.st_mode & 07777);
 
   struct archive_entry *e = entry, *spare = NULL;
   archive_entry_linkify (tw->resolver, &e, &spare);

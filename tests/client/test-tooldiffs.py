@@ -162,6 +162,35 @@ def test_guest_ids_as_numbers():
     with_fs(t)
 
 
+@test
+def test_e2fsck_refuses_mounted():
+    def t(g):
+        msg = gdtest.expect_error(g, g.e2fsck, "/dev/sda1", correct=True)
+        assert "/dev/sda1 is mounted" in msg, msg
+        g.umount_all()
+        g.e2fsck("/dev/sda1", correct=True)
+    with_fs(t)
+
+
+@test
+def test_blkid_keeps_escapes_ll_follows_dir_links():
+    with gdtest.handle(disks=[64]) as g:
+        g.part_init("/dev/sda", "gpt")
+        g.part_add("/dev/sda", "p", 2048, -2048)
+        g.part_set_name("/dev/sda", 1, "two words")
+        g.mkfs("ext4", "/dev/sda1")
+        assert g.blkid("/dev/sda1")["PART_ENTRY_NAME"] == "two\\ words"
+        g.mount("/dev/sda1", "/")
+        g.mkdir("/d")
+        g.touch("/d/inside")
+        g.ln_s("d", "/dl")
+        assert "inside" in g.ll("/dl")
+        line = g.ll("/d/inside")
+        assert line.rstrip("\n").endswith(" /d/inside"), line
+        assert g.ll("/dl/").count("inside") == 1
+        assert g.acl_get_file("/d/inside", "access").endswith("other::r--\n")
+
+
 # ---- tar_out as GNU tar ------------------------------------------------------
 
 def tree_with_socket(g):
