@@ -83,7 +83,14 @@ def parse_scenarios(path):
         for i, (n, body) in enumerate(scen):
             while body and not body[-1].strip():
                 body.pop()
-    return batches
+    # Shell scenarios one by one (each recorded as soon as it is done).
+    out = []
+    for kind, opts, scen in batches:
+        if kind == "sh":
+            out += [(kind, opts, [s]) for s in scen]
+        else:
+            out.append((kind, opts, scen))
+    return out
 
 
 def mode_env(mode, builddir):
