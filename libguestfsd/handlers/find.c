@@ -37,8 +37,8 @@ gd_do_find0 (GdRequest *req, const char *directory, GError **error)
   /* As the original, which runs find(1) on the directory and cuts the
    * directory's own name off each result: without a final "/" in the
    * argument the names keep a leading "/" ("/a", "/b/c"), with one they
-   * do not ("a", "b/c"); and a symlink (or any non-directory) named
-   * without a final "/" is not followed and lists nothing. */
+   * do not ("a", "b/c"); and a symlink named without a final "/" is not
+   * followed and lists nothing. */
   size_t len = strlen (directory);
   gboolean slash = len > 0 && directory[len - 1] == '/';
   if (!slash)
@@ -46,7 +46,7 @@ gd_do_find0 (GdRequest *req, const char *directory, GError **error)
       struct stat st;
       if (!gd_fs_stat (req, directory, FALSE, &st, error))
         return FALSE;
-      if (!S_ISDIR (st.st_mode))
+      if (S_ISLNK (st.st_mode))
         return TRUE;
     }
   int fd = gd_open (req, directory, O_PATH | O_DIRECTORY, 0, error);
