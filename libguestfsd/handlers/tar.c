@@ -733,9 +733,11 @@ tar_add (TarWalk *tw, const char *name, const char *path)
       return;
     }
   filter_xattrs (entry, tw->t->xattrs, tw->t->selinux, tw->t->acls);
-  /* Reading the ACL sets the group bits from its group:: entry; the
-   * header keeps st_mode (whose group bits are the mask), as GNU tar. */
-  archive_entry_set_perm (entry, st.st_mode & 07777);
+  /* With an ACL, libarchive's header mode has the group:: entry's bits
+   * where GNU tar has the mask's (st_mode): libarchive writes the ACL's
+   * user::, group:: and other:: entries from the mode, so "fixing" the
+   * mode would change the ACL restored on extraction.  A listing differs
+   * (docs/differences.md); the extracted files do not. */
 
   struct archive_entry *e = entry, *spare = NULL;
   archive_entry_linkify (tw->resolver, &e, &spare);

@@ -53,6 +53,8 @@ NORMALIZE = [
     # guestfish's script line numbers: a subset of a batch re-recorded
     # moves them.
     (r"^\*stdin\*:\d+: ", "*stdin*:N: "),
+    # The temporary directory as tools print it without its leading "/".
+    (r"(?<![\w/{])var/tmp/gddiff\.\w+", "{tmp-relative}"),
 ]
 
 
