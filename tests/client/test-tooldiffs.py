@@ -3,16 +3,12 @@
 # original daemon's, as seen by running the same call against Debian's own
 # appliance.
 
-import io
 import os
-import socket
-import stat
 import subprocess
 import tarfile
-import time
 
 import gdtest
-from gdtest import MiB, test
+from gdtest import test
 
 
 def with_fs(fn, fstype="ext4", disks=(64,)):
