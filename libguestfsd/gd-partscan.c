@@ -134,6 +134,24 @@ blkpg_retry (int fd, int op, guint partno, const Extent *e)
   return r;
 }
 
+/* As the original waits for udev after every change of a table: the
+ * client's next call (list_partitions, blockdev_getsize64 /dev/sda5)
+ * must find every partition's node, and udev done with them. */
+static void
+wait_for_nodes (GPtrArray *nodes)
+{
+  gd_udev_settle ();
+  for (int tries = 0; tries < 500; tries++)
+    {
+      gboolean all = TRUE;
+      for (guint i = 0; i < nodes->len && all; i++)
+        all = access (g_ptr_array_index (nodes, i), F_OK) == 0;
+      if (all)
+        return;
+      g_usleep (10000);
+    }
+}
+
 gboolean
 gd_partitions_sync (const char *node, GError **error)
 {
@@ -150,6 +168,11 @@ gd_partitions_sync (const char *node, GError **error)
       gd_error_errno (error, ENOTBLK, "%s: not a block device", node);
       return FALSE;
     }
+  /* udev reacts to the writer closing the disk (its inotify watch) by
+   * rereading the table itself, removing and adding every partition:
+   * let that finish first, or it would undo our work below while the
+   * client already looks for the partitions. */
+  gd_udev_settle ();
   /* Drop cached blocks so that libblkid and the kernel read the new table. */
   ioctl (fd, BLKFLSBUF, 0);
   ioctl (fd, BLKRRPART, 0); /* may fail: busy, or no parser; fixed below */
@@ -169,6 +192,14 @@ gd_partitions_sync (const char *node, GError **error)
       return FALSE;
     }
   g_autoptr (GHashTable) have = kernel_partitions (syspath, sysname);
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func (g_free);
+  {
+    GHashTableIter wit;
+    gpointer wkey;
+    g_hash_table_iter_init (&wit, want);
+    while (g_hash_table_iter_next (&wit, &wkey, NULL))
+      g_ptr_array_add (nodes, gd_device_partition_node (node, GPOINTER_TO_UINT (wkey)));
+  }
 
   gboolean ok = TRUE;
   GHashTableIter it;
@@ -208,5 +239,7 @@ gd_partitions_sync (const char *node, GError **error)
         }
     }
   close (fd);
+  if (ok)
+    wait_for_nodes (nodes);
   return ok;
 }

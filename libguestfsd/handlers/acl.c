@@ -62,7 +62,9 @@ gd_do_acl_get_file (GdRequest *req, const char *path, const char *acltype, char 
       gd_perror (error, "%s: acl_to_any_text", path);
       return FALSE;
     }
-  *ret = g_strdup (text);
+  /* As the original: every entry ends with the separator, the last
+   * too. */
+  *ret = *text ? g_strconcat (text, "\n", NULL) : g_strdup (text);
   acl_free (text);
   return TRUE;
 }

@@ -31,12 +31,20 @@ gd_do_chmod (GdRequest *req, int mode, const char *path, GError **error)
   /* Like chmod(2): follows symlinks; the umask does not apply. */
   if (!gd_fs_check_not_negative (path, "mode", mode, error))
     return FALSE;
-  int fd = gd_fs_open_path (req, path, TRUE, error);
+  /* Messages name the mode too, as the original's: "/x: 0644: No such
+   * file or directory". */
+  g_autoptr (GError) local = NULL;
+  int fd = gd_fs_open_path (req, path, TRUE, &local);
   if (fd < 0)
-    return FALSE;
+    {
+      int e = gd_error_get_errno (local);
+      gd_error_errno (error, e, "%s: 0%o: %s", path, (unsigned) mode,
+                      e ? g_strerror (e) : local->message);
+      return FALSE;
+    }
   int r = chmod_fd (fd, mode);
   if (r < 0)
-    gd_perror (error, "%s", path);
+    gd_perror (error, "%s: 0%o", path, (unsigned) mode);
   close (fd);
   return r == 0;
 }

@@ -43,7 +43,7 @@ unescape_value (const char *s)
 }
 
 static GHashTable *
-parse_export (const char *text, GPtrArray *order)
+parse_export (const char *text, GPtrArray *order, gboolean raw)
 {
   GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto (GStrv) lines = gd_split_lines (text);
@@ -55,16 +55,26 @@ parse_export (const char *text, GPtrArray *order)
       char *key = g_strndup (*l, eq - *l);
       if (order && !g_hash_table_contains (h, key))
         g_ptr_array_add (order, g_strdup (key));
-      g_hash_table_replace (h, key, unescape_value (eq + 1));
+      g_hash_table_replace (h, key, raw ? g_strdup (eq + 1) : unescape_value (eq + 1));
     }
   return h;
 }
 
+/* io_limits: also the device's I/O limits (blkid -i: MINIMUM_IO_SIZE,
+ * PHYSICAL_SECTOR_SIZE, LOGICAL_SECTOR_SIZE ...), as the original's blkid
+ * procedure lists them. */
 static GHashTable *
-probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
+probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *order, GError **error)
 {
   const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-d", "-o", "export", "--", node, NULL };
-  GdRunOpts opts = { .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1 };
+  /* Without -d: blkid's own escapes ("EFI\\ System"), which the original
+   * passes on. */
+  const char *argv_i[] = {
+    "blkid", "-c", "/dev/null", "-p", "-i", "-o", "export", "--", node, NULL
+  };
+  GdRunOpts opts = {
+    .argv = io_limits ? argv_i : argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1
+  };
   g_autofree char *out = NULL, *err = NULL;
   int status = -1;
   if (!gd_run_full (req, &opts, &out, &err, &status, error))
@@ -78,7 +88,15 @@ probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
       gd_error (error, "%s: blkid: %s", node, *err ? err : "probe failed");
       return NULL;
     }
-  return parse_export (out, order);
+  /* The blkid procedure passes blkid's escapes on ("EFI\\ System"), as
+   * the original does; everything else wants the value. */
+  return parse_export (out, order, io_limits);
+}
+
+static GHashTable *
+probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
+{
+  return probe_full (req, node, FALSE, order, error);
 }
 
 GHashTable *
@@ -422,7 +440,7 @@ gboolean
 gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error)
 {
   g_autoptr (GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) h = probe (req, device->node, order, error);
+  g_autoptr (GHashTable) h = probe_full (req, device->node, TRUE, order, error);
   if (h == NULL)
     return FALSE;
   GPtrArray *out = g_ptr_array_new ();

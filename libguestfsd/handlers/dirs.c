@@ -552,11 +552,14 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
 {
   /* No colours or indicators: they make ls stat symlink targets, which
    * the kernel would resolve from the host's root. */
-  const char *argv[7] = {
-    "ls", flags, "--color=never", "--indicator-style=none", NULL, NULL, NULL
-  };
+  /* -n: owners as numbers, as the original's ls prints them in the
+   * appliance (which has no user database); a host's names for guest ids
+   * would be wrong. */
+  const char *argv[8] = { "ls", flags, "-n", "--color=never", "--indicator-style=none",
+                          NULL, NULL,  NULL };
   int cwd = -1;
   int dfd = -1;
+  gboolean is_link = FALSE;
   size_t len = strlen (path);
   if (len > 1 && path[len - 1] == '/')
     {
@@ -578,7 +581,14 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
           close (dfd);
           return FALSE;
         }
-      if (S_ISDIR (st.st_mode))
+      /* A symlink to a directory is listed as the directory, as the
+       * original's ls does. */
+      if (S_ISLNK (st.st_mode) && (cwd = gd_open (req, path, O_PATH | O_DIRECTORY, 0, NULL)) >= 0)
+        {
+          close (dfd);
+          dfd = -1;
+        }
+      else if (S_ISDIR (st.st_mode))
         {
           cwd = openat (dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (cwd < 0)
@@ -594,9 +604,10 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
         {
           /* Like ls -la on a file (or on a symlink, which -l does not
            * follow on the command line): one line for it. */
-          argv[4] = "--";
-          argv[5] = g_steal_pointer (&name);
+          argv[5] = "--";
+          argv[6] = g_steal_pointer (&name);
           cwd = dfd;
+          is_link = S_ISLNK (st.st_mode);
         }
     }
   GdRunOpts opts = {
@@ -607,8 +618,22 @@ run_ls (GdRequest *req, const char *path, const char *flags, char **ret, GError 
   };
   g_autofree char *out = NULL;
   gboolean ok = gd_run_full (req, &opts, &out, NULL, NULL, error);
-  g_free ((char *) argv[5]);
   close (cwd);
+  if (ok && argv[6] != NULL)
+    {
+      /* One file: name it by its guest path ("/srv/a"), as the original
+       * does but without its internal sysroot prefix. */
+      g_autofree char *pat = g_strconcat (" ", argv[6], is_link ? " -> " : "\n", NULL);
+      char *at = strstr (out, pat);
+      if (at != NULL)
+        {
+          *at = '\0';
+          char *fixed = g_strconcat (out, " ", path, at + 1 + strlen (argv[6]), NULL);
+          g_free (out);
+          out = fixed;
+        }
+    }
+  g_free ((char *) argv[6]);
   if (!ok)
     return FALSE;
   *ret = g_steal_pointer (&out);

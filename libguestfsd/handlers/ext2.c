@@ -100,6 +100,18 @@ gd_do_tune2fs_l (GdRequest *req, const GdDevice *device, char ***ret, GError **e
       if (strcmp (value, "<none>") == 0 || strcmp (value, "<not available>") == 0 ||
           strcmp (value, "(none)") == 0)
         value = "";
+      /* "0 (user root)": a name from the user database of the machine we
+       * run on, not the guest's; the original's appliance has none and
+       * says "unknown". */
+      const char *paren;
+      if ((g_str_has_prefix (line, "Reserved blocks uid") ||
+           g_str_has_prefix (line, "Reserved blocks gid")) &&
+          (paren = strstr (value, " (")) != NULL)
+        {
+          g_ptr_array_add (list, g_strdup_printf ("%.*s (%s unknown)", (int) (paren - value), value,
+                                                  line[16] == 'u' ? "user" : "group"));
+          continue;
+        }
       g_ptr_array_add (list, g_strdup (value));
     }
   g_ptr_array_add (list, NULL);
@@ -269,6 +281,15 @@ gd_do_e2fsck (GdRequest *req, const GdDevice *device, gboolean correct, gboolean
     {
       gd_error_errno (error, EINVAL,
                       "only one of the options 'correct', 'forceall' may be specified");
+      return FALSE;
+    }
+  /* Like the original's e2fsck, never on a mounted filesystem (even the
+   * read-only check would report the live filesystem's churn). */
+  g_autofree char *mp = gd_fs_mountpoint_of (device->node);
+  if (mp != NULL)
+    {
+      gd_error_errno (error, EBUSY, "%s is mounted.\ne2fsck: Cannot continue, aborting.",
+                      device->guest);
       return FALSE;
     }
   return run_e2fsck (req, device->node, correct ? "-p" : forceall ? "-y" : NULL, error);

@@ -54,7 +54,8 @@ gd_do_touch (GdRequest *req, const char *path, GError **error)
       if (fstatat (pfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
         gd_perror (error, "%s", path);
       else if (!S_ISREG (st.st_mode))
-        gd_error_errno (error, EINVAL, "%s: touch can only be used on regular files", path);
+        gd_error_errno (error, EINVAL, "%s: touch can only be used on a regular files",
+                        path); /* sic, as the original */
       else
         {
           g_autofree char *p = gd_fd_path (pfd);
@@ -470,10 +471,10 @@ gboolean
 gd_do_exists (GdRequest *req, const char *path, gboolean *ret, GError **error)
 {
   (void) error;
-  int fd = gd_open (req, path, O_PATH, 0, NULL);
-  *ret = fd >= 0;
-  if (fd >= 0)
-    close (fd);
+  /* The final symlink is not followed: a dangling link exists, as in the
+   * original. */
+  struct stat st;
+  *ret = gd_fs_stat (req, path, FALSE, &st, NULL);
   return TRUE;
 }
 

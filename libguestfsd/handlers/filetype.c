@@ -49,6 +49,30 @@ run_file (GdRequest *req, const char *flags, int fd, char **ret, GError **error)
   return TRUE;
 }
 
+/* file(1) given the file by name (as the original runs it) starts with
+ * the special mode bits, which it cannot see on stdin: "setuid, setgid
+ * POSIX shell script ...", "setuid, empty". */
+static char *
+with_mode_words (char *desc, mode_t mode)
+{
+  GString *words = g_string_new (NULL);
+  if (mode & S_ISUID)
+    g_string_append (words, "setuid");
+  if (mode & S_ISGID)
+    g_string_append (words, words->len ? ", setgid" : "setgid");
+  if (mode & S_ISVTX)
+    g_string_append (words, words->len ? ", sticky" : "sticky");
+  if (words->len == 0)
+    {
+      g_string_free (words, TRUE);
+      return desc;
+    }
+  g_string_append (words, strcmp (desc, "empty") == 0 ? ", " : " ");
+  g_string_append (words, desc);
+  g_free (desc);
+  return g_string_free (words, FALSE);
+}
+
 gboolean
 gd_do_file (GdRequest *req, const GdDevOrPath *path, char **ret, GError **error)
 {
@@ -117,6 +141,8 @@ gd_do_file (GdRequest *req, const GdDevOrPath *path, char **ret, GError **error)
     }
   gboolean ok = run_file (req, "-zb", fd, ret, error);
   close (fd);
+  if (ok)
+    *ret = with_mode_words (*ret, now.st_mode);
   return ok;
 }
 
@@ -323,14 +349,14 @@ arch_child (gpointer p)
   archive_read_support_format_raw (a);
   gdc_read_support_native_filters (a);
   if (archive_read_open_fd (a, 0, 65536) != ARCHIVE_OK)
-    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
+    return gdc_fail (0, "unknown architecture: %s: %s", path, archive_error_string (a));
   g_autofree guint8 *buf = g_malloc (HEADER_SIZE);
   struct archive_entry *e;
   int r = archive_read_next_header (a, &e);
   if (r == ARCHIVE_EOF)
-    return gdc_fail (0, "%s: unknown architecture: empty file", path);
+    return gdc_fail (0, "unknown architecture: %s: empty file", path);
   if (r < ARCHIVE_WARN)
-    return gdc_fail (0, "%s: unknown architecture: %s", path, archive_error_string (a));
+    return gdc_fail (0, "unknown architecture: %s: %s", path, archive_error_string (a));
 
   const char *why = NULL;
   const char *arch = NULL;
@@ -367,7 +393,7 @@ arch_child (gpointer p)
         why = "initrd without a known program in it";
     }
   if (arch == NULL)
-    return gdc_fail (0, "%s: unknown architecture%s%s", path, why ? ": " : "", why ? why : "");
+    return gdc_fail (0, "unknown architecture: %s%s%s", path, why ? ": " : "", why ? why : "");
   if (!gdc_write_all (1, arch, strlen (arch)))
     return gdc_fail_errno ("write");
   return 0;

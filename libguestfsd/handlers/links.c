@@ -225,7 +225,9 @@ gd_do_readlink (GdRequest *req, const char *path, char **ret, GError **error)
     {
       if (errno == ENOENT)
         errno = EINVAL; /* readlinkat(fd, "") on a non-link */
-      gd_perror (error, "%s", path);
+      /* "readlink: /x: Invalid argument" after the client's prefix, as the
+       * original words it. */
+      gd_perror (error, "readlink: %s", path);
     }
   close (fd);
   if (target == NULL)

@@ -143,13 +143,13 @@ gd_do_realpath (GdRequest *req, const char *path, char **ret, GError **error)
  * case_sensitive_path
  */
 
-/* The entry of dir matching name: itself if present, else the first
- * entry equal ignoring ASCII case.  NULL if none (errno 0) or on error. */
+/* The entry of dir matching name: itself if listed, else the first entry
+ * equal ignoring ASCII case (on a case-insensitive filesystem such as
+ * vfat, the name as stored: "/readme.txt" finds "README.TXT", as the
+ * original answers).  NULL if none (errno 0) or on error. */
 static char *
 find_entry (int dfd, const char *name)
 {
-  if (faccessat (dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return g_strdup (name);
   int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
   if (d == NULL)
@@ -159,16 +159,22 @@ find_entry (int dfd, const char *name)
       return NULL;
     }
   char *found = NULL;
+  gboolean exact = FALSE;
   struct dirent *ent;
   errno = 0;
-  while ((ent = readdir (d)) != NULL)
-    if (strcasecmp (ent->d_name, name) == 0)
+  while (!exact && (ent = readdir (d)) != NULL)
+    if (strcmp (ent->d_name, name) == 0)
       {
+        g_free (found);
         found = g_strdup (ent->d_name);
-        break;
+        exact = TRUE;
       }
+    else if (found == NULL && strcasecmp (ent->d_name, name) == 0)
+      found = g_strdup (ent->d_name);
   int e = errno;
   closedir (d);
+  if (found == NULL && e == 0 && faccessat (dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    found = g_strdup (name);
   errno = e;
   return found;
 }

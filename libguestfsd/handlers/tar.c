@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -579,6 +580,7 @@ typedef struct
   char *const *excludes;
   gboolean xattrs, selinux, acls;
   GHashTable *users, *groups; /* id -> name, from the daemon's side */
+  locale_t utf8;              /* C.UTF-8, made before the chroot, or 0 */
 } TarOut;
 
 /* uid/gid -> name maps read from the appliance's files (not through NSS:
@@ -649,19 +651,174 @@ write_zeros (struct archive *w, la_int64_t len)
   return TRUE;
 }
 
+/* One tar_out run: the writer and what every entry needs. */
+typedef struct
+{
+  TarOut *t;
+  struct archive *w, *disk, *match;
+  struct archive_entry_linkresolver *resolver;
+  gboolean fatal;
+} TarWalk;
+
+static gboolean
+copy_file_data (TarWalk *tw, const char *name, const char *path, struct archive_entry *e)
+{
+  int fd = open (name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  la_int64_t size = archive_entry_size (e), done = 0;
+  if (fd < 0)
+    gdc_note (errno, "%s: %s", path, g_strerror (errno));
+  else
+    {
+      static char buf[65536];
+      while (done < size)
+        {
+          ssize_t n = read (fd, buf, MIN ((la_int64_t) sizeof buf, size - done));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            gdc_note (errno, "%s: %s", path, g_strerror (errno));
+          if (n <= 0)
+            break;
+          if (!write_data (tw->w, buf, n))
+            {
+              close (fd);
+              return FALSE;
+            }
+          done += n;
+        }
+      close (fd);
+    }
+  /* A file that shrank while read (or could not be read) is padded with
+   * zeros, as GNU tar does, to keep the archive well formed. */
+  return write_zeros (tw->w, size - done);
+}
+
+/* Writes name (in the working directory; path is its name in the
+ * archive, "." or "./a/b") and, for a directory, everything below it,
+ * depth first in the order the directory lists its entries: GNU tar's
+ * order, which extraction relies on to give directories their times back
+ * (a directory's time is set once nothing more is extracted into it).
+ * Files are reached from the working directory, so that names longer
+ * than PATH_MAX still work. */
+static void
+tar_add (TarWalk *tw, const char *name, const char *path)
+{
+  struct stat st;
+  if (lstat (name, &st) < 0)
+    {
+      gdc_note (errno, "%s: %s", path, g_strerror (errno));
+      return;
+    }
+  if (S_ISSOCK (st.st_mode))
+    {
+      /* GNU tar: "socket ignored", a warning, not a failure. */
+      fprintf (stderr, "tar: %s: socket ignored\n", path);
+      return;
+    }
+  struct archive_entry *entry = archive_entry_new ();
+  archive_entry_copy_pathname (entry, path);
+  if (tw->match != NULL && archive_match_path_excluded (tw->match, entry) > 0)
+    {
+      archive_entry_free (entry);
+      return;
+    }
+  /* libarchive reads the link target, xattrs and ACLs through the source
+   * path, relative to the working directory. */
+  archive_entry_copy_sourcepath (entry, name);
+  int r = archive_read_disk_entry_from_file (tw->disk, entry, -1, &st);
+  if (r < ARCHIVE_WARN)
+    {
+      gdc_note (archive_errno (tw->disk), "%s: %s", path, archive_error_string (tw->disk));
+      archive_entry_free (entry);
+      return;
+    }
+  filter_xattrs (entry, tw->t->xattrs, tw->t->selinux, tw->t->acls);
+  /* With an ACL, libarchive's header mode has the group:: entry's bits
+   * where GNU tar has the mask's (st_mode): libarchive writes the ACL's
+   * user::, group:: and other:: entries from the mode, so "fixing" the
+   * mode would change the ACL restored on extraction.  A listing differs
+   * (docs/differences.md); the extracted files do not. */
+
+  struct archive_entry *e = entry, *spare = NULL;
+  archive_entry_linkify (tw->resolver, &e, &spare);
+  /* The tar strategy never defers an entry: e is entry, maybe turned into
+   * a hard link with no data. */
+  if (e != NULL)
+    {
+      r = archive_write_header (tw->w, e);
+      /* ARCHIVE_WARN: a name that is not UTF-8 (guest names are bytes) is
+       * stored as it is. */
+      if (r < ARCHIVE_WARN)
+        {
+          gdc_note (archive_errno (tw->w), "%s: %s", path, archive_error_string (tw->w));
+          if (r == ARCHIVE_FATAL)
+            tw->fatal = TRUE;
+        }
+      else
+        {
+          if (archive_entry_size (e) > 0 && archive_entry_hardlink (e) == NULL &&
+              S_ISREG (st.st_mode) && !copy_file_data (tw, name, path, e))
+            tw->fatal = TRUE;
+          if (!tw->fatal && archive_write_finish_entry (tw->w) == ARCHIVE_FATAL)
+            {
+              gdc_fail (archive_errno (tw->w), "%s", archive_error_string (tw->w));
+              tw->fatal = TRUE;
+            }
+        }
+    }
+  archive_entry_free (entry);
+  if (tw->fatal || !S_ISDIR (st.st_mode))
+    return;
+
+  int parent = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open (name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (parent < 0 || dfd < 0 || fchdir (dfd) < 0)
+    {
+      gdc_note (errno, "%s: %s", path, g_strerror (errno));
+      if (parent >= 0)
+        close (parent);
+      if (dfd >= 0)
+        close (dfd);
+      return;
+    }
+  g_autoptr (GPtrArray) names = gdc_dir_names (dfd);
+  if (names == NULL)
+    gdc_note (errno, "%s: %s", path, g_strerror (errno));
+  close (dfd);
+  for (guint i = 0; names != NULL && i < names->len && !tw->fatal; i++)
+    {
+      g_autofree char *sub = g_strconcat (path, "/", (char *) names->pdata[i], NULL);
+      tar_add (tw, names->pdata[i], sub);
+    }
+  if (fchdir (parent) < 0)
+    {
+      gdc_fail (errno, "%s: back to the parent: %s", path, g_strerror (errno));
+      tw->fatal = TRUE;
+    }
+  close (parent);
+}
+
 static int
 tar_out_child (gpointer p)
 {
   TarOut *t = p;
   if (fchdir (t->dirfd) < 0)
     return gdc_fail_errno ("%s", t->directory);
+  /* Names go into pax records as UTF-8 (GNU tar's "path" keyword), not as
+   * bytes marked with a hdrcharset keyword GNU tar does not know. */
+  if (t->utf8 != (locale_t) 0)
+    uselocale (t->utf8);
 
   struct archive *w = archive_write_new ();
-  /* GNU tar's own format, as the original's tar produced: names are bytes
-   * (no pax hdrcharset record that GNU tar warns about).  Extended
+  /* GNU tar's own format, as the original's tar produced.  Extended
    * attributes and ACLs need pax records. */
   if (t->xattrs || t->selinux || t->acls)
-    archive_write_set_format_pax_restricted (w);
+    {
+      archive_write_set_format_pax_restricted (w);
+      /* Only the SCHILY.xattr records GNU tar reads (libarchive would add
+       * LIBARCHIVE.xattr copies GNU tar warns about). */
+      archive_write_set_format_option (w, "pax", "xattrheader", "SCHILY");
+    }
   else
     archive_write_set_format_gnutar (w);
   if (t->filter && gdc_filter_write_add (w, t->filter) != ARCHIVE_OK)
@@ -675,8 +832,6 @@ tar_out_child (gpointer p)
 
   struct archive *disk = archive_read_disk_new ();
   archive_read_disk_set_symlink_physical (disk);
-  /* Holes are written as zeros anyway (GNU tar without -S): finding them
-   * costs syscalls per file for nothing. */
   int behavior = ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE;
   if (!t->xattrs && !t->selinux && !t->acls)
     behavior |= ARCHIVE_READDISK_NO_XATTR;
@@ -688,95 +843,19 @@ tar_out_child (gpointer p)
       archive_read_disk_set_uname_lookup (disk, t->users, lookup_id, NULL);
       archive_read_disk_set_gname_lookup (disk, t->groups, lookup_id, NULL);
     }
-  struct archive *match = NULL;
+  TarWalk tw = { .t = t, .w = w, .disk = disk };
   if (t->excludes && *t->excludes)
     {
-      match = archive_match_new ();
+      tw.match = archive_match_new ();
       for (char *const *x = t->excludes; *x; x++)
-        if (archive_match_exclude_pattern (match, *x) != ARCHIVE_OK)
-          return gdc_fail (EINVAL, "%s: %s", *x, archive_error_string (match));
-      archive_read_disk_set_matching (disk, match, NULL, NULL);
+        if (archive_match_exclude_pattern (tw.match, *x) != ARCHIVE_OK)
+          return gdc_fail (EINVAL, "%s: %s", *x, archive_error_string (tw.match));
     }
-  if (archive_read_disk_open (disk, ".") != ARCHIVE_OK)
-    return gdc_fail (archive_errno (disk), "%s: %s", t->directory, archive_error_string (disk));
+  tw.resolver = archive_entry_linkresolver_new ();
+  archive_entry_linkresolver_set_strategy (tw.resolver, archive_format (w));
 
-  struct archive_entry_linkresolver *resolver = archive_entry_linkresolver_new ();
-  archive_entry_linkresolver_set_strategy (resolver, archive_format (w));
-  struct archive_entry *entry = archive_entry_new ();
-  gboolean fatal = FALSE;
-  for (;;)
-    {
-      archive_entry_clear (entry);
-      int r = archive_read_next_header2 (disk, entry);
-      if (r == ARCHIVE_EOF)
-        break;
-      if (r == ARCHIVE_RETRY)
-        continue;
-      if (r == ARCHIVE_FATAL)
-        {
-          gdc_fail (archive_errno (disk), "%s", archive_error_string (disk));
-          fatal = TRUE;
-          break;
-        }
-      if (r == ARCHIVE_FAILED)
-        {
-          gdc_note (archive_errno (disk), "%s", archive_error_string (disk));
-          continue;
-        }
-      archive_read_disk_descend (disk);
-      filter_xattrs (entry, t->xattrs, t->selinux, t->acls);
-
-      struct archive_entry *e = entry, *spare = NULL;
-      archive_entry_linkify (resolver, &e, &spare);
-      /* The tar strategy never defers an entry: e is entry, maybe turned
-       * into a hard link with no data. */
-      if (e == NULL)
-        continue;
-      r = archive_write_header (w, e);
-      /* ARCHIVE_WARN: a name that is not UTF-8 in the C locale (guest
-       * names are bytes) is stored as it is, marked hdrcharset=BINARY. */
-      if (r < ARCHIVE_WARN)
-        {
-          gdc_note (archive_errno (w), "%s: %s", archive_entry_pathname (e),
-                    archive_error_string (w));
-          if (r == ARCHIVE_FATAL)
-            {
-              fatal = TRUE;
-              break;
-            }
-          if (r < ARCHIVE_WARN)
-            continue;
-        }
-      if (archive_entry_size (e) > 0 && archive_entry_hardlink (e) == NULL)
-        {
-          const void *buf;
-          size_t size;
-          la_int64_t offset, done = 0;
-          while ((r = archive_read_data_block (disk, &buf, &size, &offset)) == ARCHIVE_OK)
-            if (!write_zeros (w, offset - done) || !write_data (w, buf, size))
-              {
-                fatal = TRUE;
-                break;
-              }
-            else
-              done = offset + size;
-          if (!fatal && r != ARCHIVE_EOF)
-            gdc_note (archive_errno (disk), "%s: %s", archive_entry_pathname (e),
-                      archive_error_string (disk));
-          /* A hole at the end (or a file that shrank while read). */
-          if (!fatal && !write_zeros (w, archive_entry_size (e) - done))
-            fatal = TRUE;
-          if (fatal)
-            break;
-        }
-      if (archive_write_finish_entry (w) == ARCHIVE_FATAL)
-        {
-          gdc_fail (archive_errno (w), "%s", archive_error_string (w));
-          fatal = TRUE;
-          break;
-        }
-    }
-  if (!fatal && archive_write_close (w) != ARCHIVE_OK)
+  tar_add (&tw, ".", ".");
+  if (!tw.fatal && archive_write_close (w) != ARCHIVE_OK)
     gdc_fail (archive_errno (w), "%s", archive_error_string (w));
   return gdc_noted () ? 1 : 0;
 }
@@ -799,6 +878,7 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
                .xattrs = xattrs,
                .selinux = selinux,
                .acls = acls };
+  t.utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
   if (!numericowner)
     {
       t.users = read_id_names ("/etc/passwd");
@@ -864,6 +944,8 @@ tar_out (GdRequest *req, const char *directory, const char *compress, gboolean n
 
 out:
   close (dirfd);
+  if (t.utf8 != (locale_t) 0)
+    freelocale (t.utf8);
   if (t.users)
     g_hash_table_unref (t.users);
   if (t.groups)

@@ -110,9 +110,14 @@ static gboolean
 wc (GdRequest *req, const char *flag, const char *path, int *ret, GError **error)
 {
   const char *argv[] = { "wc", flag, NULL };
-  g_autofree char *out = run_on_file (req, path, argv, error);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *out = run_on_file (req, path, argv, &local);
   if (out == NULL)
-    return FALSE;
+    {
+      /* "wc -l: /x: No such file or directory", as the original. */
+      gd_error_errno (error, gd_error_get_errno (local), "wc %s: %s", flag, local->message);
+      return FALSE;
+    }
   char *end;
   gint64 n = g_ascii_strtoll (g_strstrip (out), &end, 10);
   if (*end || end == out)

@@ -144,14 +144,12 @@ download_range (GdRequest *req, const GdDevOrPath *src, gboolean whole, int64_t 
       offset = 0;
       size = sized ? file_size : 0;
     }
-  else if (sized && ((guint64) offset > file_size || (guint64) size > file_size - offset))
-    {
-      gd_error_errno (error, EINVAL,
-                      "%s: offset %" G_GINT64_FORMAT " + size %" G_GINT64_FORMAT
-                      " is beyond the end (%" G_GUINT64_FORMAT " bytes)",
-                      name, offset, size, file_size);
-      ok = FALSE;
-    }
+  /* Past the end: the bytes that exist, none from beyond it, as the
+   * original (which reads until size or the end of the file). */
+  else if (sized && (guint64) offset >= file_size)
+    size = 0;
+  else if (sized && (guint64) size > file_size - offset)
+    size = file_size - offset;
   if (ok)
     ok = send_range (req, fd, name, offset, size, whole, error);
   close (fd);

@@ -99,6 +99,12 @@ read_xattr (const char *p, const char *name, gboolean follow, size_t *len)
   return NULL;
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 /* Appends every attribute of p to list; FALSE with errno on failure. */
 static gboolean
 append_all (GArray *list, const char *p, gboolean follow)
@@ -107,17 +113,25 @@ append_all (GArray *list, const char *p, gboolean follow)
   g_autofree char *names = read_xattr (p, NULL, follow, &len);
   if (names == NULL)
     return FALSE;
+  /* In name order, as the original lists them (the filesystem's own order
+   * differs between filesystems and between runs). */
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
   for (size_t i = 0; i < len; i += strlen (names + i) + 1)
+    if (names[i] != '\0')
+      g_ptr_array_add (sorted, names + i);
+  g_ptr_array_sort (sorted, compare_names);
+  for (guint i = 0; i < sorted->len; i++)
     {
+      const char *name = g_ptr_array_index (sorted, i);
       size_t vlen;
-      char *val = read_xattr (p, names + i, follow, &vlen);
+      char *val = read_xattr (p, name, follow, &vlen);
       if (val == NULL)
         {
           if (errno == ENODATA)
             continue; /* removed in between */
           return FALSE;
         }
-      gd_xattr x = { .attrname = g_strdup (names + i) };
+      gd_xattr x = { .attrname = g_strdup (name) };
       x.attrval.attrval_len = vlen;
       x.attrval.attrval_val = val;
       g_array_append_val (list, x);

@@ -194,6 +194,10 @@ parse_xfs_info (GdRequest *req, const char *out, gd_xfsinfo *x)
     x->xfs_logname = g_strdup ("");
   if (x->xfs_rtname == NULL)
     x->xfs_rtname = g_strdup ("");
+  /* Without a realtime section the original leaves the extent size unset
+   * (-1) rather than taking xfs_info's nominal "extsz=4096". */
+  if (strcmp (x->xfs_rtname, "none") == 0)
+    x->xfs_rtextsize = (u_int) -1;
 }
 
 gboolean

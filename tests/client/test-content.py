@@ -352,12 +352,13 @@ def test_du_find0():
         with open(out, "rb") as f:
             names = f.read().split(b"\0")
         assert names[-1] == b""
-        assert sorted(names[:-1]) == sorted(ODD_NAMES)
+        # The original's leading "/" (the directory given without one).
+        assert sorted(names[:-1]) == sorted(b"/" + n for n in ODD_NAMES)
         g.find0("/deep", out)
         with open(out, "rb") as f:
             found = f.read().split(b"\0")[:-1]
         assert len(found) == depth + 1
-        assert found[-1].decode() == "/".join(comps) + "/leaf"
+        assert found[-1].decode() == "/" + "/".join(comps) + "/leaf"
         # A directory comes before its entries.
         assert all(len(found[i]) < len(found[i + 1]) for i in range(len(found) - 1))
         g.mkdir("/emptydir")
