@@ -236,7 +236,10 @@ resolve_spec (GdInspectCtx *ctx, const char *spec, gboolean *is_device_name)
       gd_device_lookup (gd_request_connection (ctx->req), bsd ? bsd : spec, NULL);
   if (dev == NULL)
     return NULL;
-  return g_strdup (dev->node);
+  /* /dev/VG/LV or /dev/mapper/VG-LV: the candidate's own node, so that
+   * the same filesystem is one mountable whatever the spelling. */
+  GdInspectCand *c = gd_inspect_find_node (ctx, dev->node);
+  return g_strdup (c ? c->dev->node : dev->node);
 }
 
 static gboolean
