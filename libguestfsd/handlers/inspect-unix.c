@@ -342,8 +342,11 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
           else
             mountable = g_strdup (node);
         }
-      else if (devname && !swap)
-        mountable = g_strdup (spec); /* as the guest wrote it: may not exist here */
+      else if (devname)
+        /* As the guest wrote it, though it may not exist here (a swap
+         * device opened at boot, /dev/mapper/cryptswap1): the original
+         * lists it among the filesystems. */
+        mountable = g_strdup (spec);
       if (mountable == NULL)
         continue;
       if (!swap && strcmp (mp, "/") != 0 && !has_mountpoint (r, mp))
@@ -351,7 +354,7 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
           g_ptr_array_add (r->mountpoints, g_strdup (mp));
           g_ptr_array_add (r->mountpoints, g_strdup (mountable));
         }
-      if (node != NULL && strcmp (mp, "/") != 0)
+      if ((node != NULL || swap) && strcmp (mp, "/") != 0)
         add_unique (r->filesystems, mountable);
     }
 }
@@ -451,8 +454,19 @@ distro_like (const char *like)
   return NULL;
 }
 
+/* Debian's and CentOS's os-release give only the major version
+ * (VERSION_ID="12"): their release files say more, and are what the
+ * original reports then (product name "12.5" from /etc/debian_version). */
 static gboolean
-from_os_release (GdRequest *req, GdInspectRoot *r)
+os_release_too_vague (const char *distro, const char *version_id)
+{
+  int major = 0, minor = 0;
+  return distro != NULL && (strcmp (distro, "debian") == 0 || strcmp (distro, "centos") == 0) &&
+         version_id != NULL && gd_inspect_parse_version (version_id, &major, &minor) && minor == 0;
+}
+
+static gboolean
+from_os_release (GdRequest *req, GdInspectRoot *r, gboolean vague_ok)
 {
   g_autofree char *text = gd_inspect_read (req, "/etc/os-release", 64 * 1024, NULL);
   if (text == NULL)
@@ -468,6 +482,8 @@ from_os_release (GdRequest *req, GdInspectRoot *r)
   const char *distro = distro_of_id (id);
   if (distro == NULL)
     distro = distro_like (like);
+  if (!vague_ok && os_release_too_vague (distro, version_id))
+    return FALSE;
   gd_inspect_set (&r->distro, distro);
   if (version_id != NULL)
     gd_inspect_parse_version (version_id, &r->major, &r->minor);
@@ -608,22 +624,9 @@ from_debian_version (GdRequest *req, GdInspectRoot *r)
   if (line == NULL)
     return FALSE;
   gd_inspect_set (&r->distro, "debian");
-  if (gd_inspect_parse_version (line, &r->major, &r->minor))
-    {
-      g_autofree char *name = g_strdup_printf ("Debian GNU/Linux %s", line);
-      gd_inspect_set (&r->product_name, name);
-    }
+  gd_inspect_set (&r->product_name, line);
+  gd_inspect_parse_version (line, &r->major, &r->minor);
   return TRUE;
-}
-
-/* os-release says "12"; /etc/debian_version says "12.5". */
-static void
-debian_point_release (GdRequest *req, GdInspectRoot *r)
-{
-  g_autofree char *line = gd_inspect_read_first_line (req, "/etc/debian_version");
-  int major, minor;
-  if (gd_inspect_parse_version (line, &major, &minor) && (major == r->major || r->major == 0))
-    r->major = major, r->minor = minor;
 }
 
 /* Release files of systems without os-release, most specific first. */
@@ -876,10 +879,12 @@ gd_inspect_unix (GdInspectCtx *ctx, const char *mountable)
     }
 
   gd_inspect_set (&r->type, "linux");
-  if (!from_os_release (req, r))
-    from_release_files (req, r);
-  else if (g_strcmp0 (r->distro, "debian") == 0)
-    debian_point_release (req, r);
+  if (!from_os_release (req, r, FALSE))
+    {
+      from_release_files (req, r);
+      if (r->distro == NULL)
+        from_os_release (req, r, TRUE);
+    }
   const char *d = r->distro ? r->distro : "";
   if (strcmp (d, "freebsd") == 0 || gd_inspect_is_file (req, "/bin/freebsd-version") ||
       gd_inspect_is_file (req, "/etc/freebsd-update.conf"))
