@@ -377,6 +377,27 @@ mount_usr (GdInspectCtx *ctx, GdInspectRoot *r)
     }
 }
 
+/* CoreOS has no fstab: its /usr, which holds os-release and the
+ * binaries, is the partition labelled USR-A (USR-B is the other slot of
+ * its A/B updates), mounted by the initramfs. */
+static void
+coreos_usr (GdInspectCtx *ctx, GdInspectRoot *r)
+{
+  if (!gd_inspect_exists (ctx->req, "/etc/coreos/update.conf") &&
+      !gd_inspect_exists (ctx->req, "/etc/coreos"))
+    return;
+  for (guint i = 0; i < ctx->cands->len; i++)
+    {
+      GdInspectCand *c = g_ptr_array_index (ctx->cands, i);
+      if (g_strcmp0 (c->label, "USR-A") != 0 || c->type == NULL)
+        continue;
+      g_ptr_array_add (r->mountpoints, g_strdup ("/usr"));
+      g_ptr_array_add (r->mountpoints, g_strdup (c->dev->node));
+      add_unique (r->filesystems, c->dev->node);
+      return;
+    }
+}
+
 /* ------------------------------------------------------------------------
  * Distributions.
  */
@@ -875,8 +896,10 @@ gd_inspect_unix (GdInspectCtx *ctx, const char *mountable)
       g_autofree char *text = gd_inspect_read (req, "/etc/fstab", 1024 * 1024, NULL);
       if (text != NULL)
         parse_fstab (ctx, r, text);
-      mount_usr (ctx, r);
     }
+  else
+    coreos_usr (ctx, r);
+  mount_usr (ctx, r);
 
   gd_inspect_set (&r->type, "linux");
   if (!from_os_release (req, r, FALSE))

@@ -425,12 +425,17 @@ def coreos(d):
         os_release(r, 'NAME=CoreOS\nID=coreos\nVERSION=899.13.0\nVERSION_ID=899.13.0\n'
                       'BUILD_ID=2016-03-23-0120\nPRETTY_NAME="CoreOS 899.13.0"\n'
                       'ANSI_COLOR="1;32"\nHOME_URL="https://coreos.com/"\n', "lib/os-release")
+        put(r, "share/coreos/lsb-release",
+            "DISTRIB_ID=CoreOS\nDISTRIB_RELEASE=899.13.0\nDISTRIB_CODENAME=\"Coeur Rouge\"\n"
+            "DISTRIB_DESCRIPTION=\"CoreOS 899.13.0 (Coeur Rouge)\"\n")
         elf(r, "bin/bash")
         elf(r, "bin/ls")
 
     def root(r):
         mkdirs(r, "usr", "home", "var/log")
         link(r, "etc/os-release", "../usr/lib/os-release")
+        link(r, "etc/lsb-release", "../usr/share/coreos/lsb-release")
+        put(r, "etc/coreos/update.conf", "GROUP=stable\n")
         put(r, "etc/hostname", "coreos\n")
         put(r, "etc/machine-id", "0123456789abcdef0123456789abcdef\n")
 

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Suite 'inspection': our guestfsd against the original's recorded output.
+
+Builds the synthetic guests of guests.py, runs Debian's unchanged tools on
+each through tools.py in host mode (or MODE, first argument: "appliance"
+to check ours in Debian's appliance, which takes minutes per guest), and
+compares what they print with ref/GUEST/TOOL, recorded from the original
+daemon in Debian's appliance by record.sh.
+
+Differences that are expected are listed in differences.txt, one per
+line: "MODE GUEST TOOL reason"; such an output is not compared (and the
+check says so).  Anything else that differs fails the test, with a diff.
+
+    check.py [MODE] [GUEST...]
+"""
+
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import guests  # noqa: E402
+import tools  # noqa: E402
+
+REF = os.path.join(HERE, "ref")
+
+
+def known_differences(mode):
+    out = {}
+    with open(os.path.join(HERE, "differences.txt")) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            m, g, t, reason = line.split(None, 3)
+            if m == mode:
+                out[(g, t)] = reason
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    mode = "host"
+    if args and args[0] in ("host", "appliance"):
+        mode = args.pop(0)
+    if os.geteuid() != 0 and mode == "host":
+        print("SKIP: host mode needs root (loop devices, mounts)")
+        return 77
+    names = args or list(guests.GUESTS)
+    known = known_differences(mode)
+    failed = []
+    work = tempfile.mkdtemp(prefix="gdinspect-check.")
+    try:
+        for name in names:
+            why = guests.need(name)
+            if why or not os.path.isdir(os.path.join(REF, name)):
+                print(f"SKIP {name}: {why or 'no reference recorded'}")
+                continue
+            img = guests.build(work, name)
+            out = os.path.join(work, "out-" + name)
+            subprocess.run([sys.executable, os.path.join(HERE, "tools.py"), mode, img, out],
+                           check=True)
+            for tool in tools.TOOLS:
+                ref = os.path.join(REF, name, tool)
+                if not os.path.exists(ref):
+                    continue
+                if (name, tool) in known:
+                    print(f"KNOWN {name} {tool}: {known[(name, tool)]}")
+                    continue
+                with open(ref) as f:
+                    want = f.read()
+                with open(os.path.join(out, tool)) as f:
+                    got = f.read()
+                if want == got:
+                    print(f"PASS {name} {tool}")
+                    continue
+                print(f"FAIL {name} {tool}")
+                sys.stdout.writelines(difflib.unified_diff(
+                    want.splitlines(True), got.splitlines(True),
+                    f"original/{name}/{tool}", f"ours-{mode}/{name}/{tool}"))
+                failed.append(f"{name}/{tool}")
+            os.unlink(img)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failed:
+        print("FAILED: " + " ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
