@@ -289,6 +289,21 @@ add_unique (GPtrArray *list, const char *s)
   g_ptr_array_add (list, g_strdup (s));
 }
 
+/* Reverses a list of groups of n strings. */
+static void
+reverse (GPtrArray *list, guint n)
+{
+  guint groups = list->len / n;
+  for (guint i = 0; i < groups / 2; i++)
+    for (guint k = 0; k < n; k++)
+      {
+        gpointer *a = &list->pdata[i * n + k], *b = &list->pdata[(groups - 1 - i) * n + k];
+        gpointer t = *a;
+        *a = *b;
+        *b = t;
+      }
+}
+
 static gboolean
 has_mountpoint (GdInspectRoot *r, const char *mp)
 {
@@ -900,6 +915,10 @@ gd_inspect_unix (GdInspectCtx *ctx, const char *mountable)
   else
     coreos_usr (ctx, r);
   mount_usr (ctx, r);
+  /* The original answers with the last fstab entry first and the root
+   * last: inspect_get_mountpoints and _filesystems keep that order. */
+  reverse (r->mountpoints, 2);
+  reverse (r->filesystems, 1);
 
   gd_inspect_set (&r->type, "linux");
   if (!from_os_release (req, r, FALSE))

@@ -53,12 +53,14 @@ def main():
     names = args or list(guests.GUESTS)
     known = known_differences(mode)
     failed = []
+    passed = skipped = 0
     work = tempfile.mkdtemp(prefix="gdinspect-check.")
     try:
         for name in names:
             why = guests.need(name)
             if why or not os.path.isdir(os.path.join(REF, name)):
                 print(f"SKIP {name}: {why or 'no reference recorded'}")
+                skipped += 1
                 continue
             img = guests.build(work, name)
             out = os.path.join(work, "out-" + name)
@@ -69,7 +71,8 @@ def main():
                 if not os.path.exists(ref):
                     continue
                 if (name, tool) in known:
-                    print(f"KNOWN {name} {tool}: {known[(name, tool)]}")
+                    print(f"SKIP {name} {tool}: known difference: {known[(name, tool)]}")
+                    skipped += 1
                     continue
                 with open(ref) as f:
                     want = f.read()
@@ -77,6 +80,7 @@ def main():
                     got = f.read()
                 if want == got:
                     print(f"PASS {name} {tool}")
+                    passed += 1
                     continue
                 print(f"FAIL {name} {tool}")
                 sys.stdout.writelines(difflib.unified_diff(
@@ -86,6 +90,7 @@ def main():
             os.unlink(img)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"{passed} passed, {len(failed)} failed, {skipped} skipped")
     if failed:
         print("FAILED: " + " ".join(failed))
         return 1

@@ -83,7 +83,7 @@ def guestfish_script(roots):
             lines.append(f"-inspect-get-{g} {root}")
         lines.append(f"-inspect-list-applications2 {root}")
     lines += ["echo == mounts", "mountpoints", "echo == list-filesystems",
-              "list-filesystems", "echo == lvs", "lvs", "echo == df", "-df"]
+              "list-filesystems", "echo == lvs", "lvs"]
     return "\n".join(lines) + "\n"
 
 
