@@ -600,7 +600,7 @@ get_windows (GdRequest *req, const GdMountable *root, gsize offset, const char *
   const char *v = G_STRUCT_MEMBER (char *, r, offset);
   if (v == NULL)
     {
-      gd_error_errno (error, EINVAL, "%s: %s", root->device ? root->device->guest : r->root, what);
+      gd_error_errno (error, EINVAL, "%s", what); /* the original's message, no device */
       return FALSE;
     }
   *ret = g_strdup (v);
@@ -612,7 +612,7 @@ gd_do_inspect_get_windows_systemroot (GdRequest *req, const GdMountable *root, c
                                       GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_systemroot),
-                      "not a Windows guest, or its systemroot could not be found", ret, error);
+                      "not a Windows guest, or systemroot could not be determined", ret, error);
 }
 
 gboolean
@@ -620,7 +620,7 @@ gd_do_inspect_get_windows_software_hive (GdRequest *req, const GdMountable *root
                                          GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_software_hive),
-                      "not a Windows guest, or it has no software hive", ret, error);
+                      "not a Windows guest, or software hive not found", ret, error);
 }
 
 gboolean
@@ -628,7 +628,7 @@ gd_do_inspect_get_windows_system_hive (GdRequest *req, const GdMountable *root, 
                                        GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_system_hive),
-                      "not a Windows guest, or it has no system hive", ret, error);
+                      "not a Windows guest, or system hive not found", ret, error);
 }
 
 gboolean
@@ -636,7 +636,8 @@ gd_do_inspect_get_windows_current_control_set (GdRequest *req, const GdMountable
                                                GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_current_control_set),
-                      "not a Windows guest, or its registry could not be read", ret, error);
+                      "not a Windows guest, or CurrentControlSet could not be determined", ret,
+                      error);
 }
 
 /* The install-media flags are fixed: installers are not detected (as the

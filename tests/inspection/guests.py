@@ -109,7 +109,7 @@ def ext4(path, size_mib, populate=None, uuid=None, label=None):
 def vfat(path, size_mib, volid, label):
     with open(path, "wb") as f:
         f.truncate(size_mib * MiB)
-    run("mkfs.vfat", "-i", volid, "-n", label, "--invariant", path)
+    run("mkfs.vfat", "-i", volid, "-n", label, path)
     return path
 
 
