@@ -21,6 +21,8 @@ Guests:
   alpine   a filesystem on the whole disk; the apk installed database
   coreos   GPT, no fstab, os-release on a USR-A partition
   windows  MBR, registry hives merged with hivexregedit
+  fedora-btrfs  / and /home on subvolumes of one btrfs (subvol= options),
+           /boot on ext4; an rpm database
 """
 
 import os
@@ -529,13 +531,67 @@ def windows(d):
                 label_id=hex(sig))
 
 
+def btrfs(path, size_mib, uuid, subvols, populate):
+    """A btrfs filesystem whose subvolumes (by name) hold the trees
+    populate(name, tree) makes; built in a private mount namespace."""
+    with open(path, "wb") as f:
+        f.truncate(size_mib * MiB)
+    run("mkfs.btrfs", "-q", "-f", "-U", uuid, path)
+    trees = tempfile.mkdtemp(prefix="gdinspect-btrfs.")
+    try:
+        script = ["set -e", f"mount -o loop {path} {trees}/mnt"]
+        os.mkdir(os.path.join(trees, "mnt"))
+        for name in subvols:
+            tree = os.path.join(trees, name)
+            os.mkdir(tree)
+            populate(name, tree)
+            fix_times(tree)
+            script += [f"btrfs -q subvolume create {trees}/mnt/{name}",
+                       f"cp -a {tree}/. {trees}/mnt/{name}/",
+                       f"touch -h -d @{TIME} {trees}/mnt/{name}"]
+        script += [f"umount {trees}/mnt"]
+        run("unshare", "-m", "sh", "-c", "\n".join(script))
+    finally:
+        shutil.rmtree(trees, ignore_errors=True)
+    return path
+
+
+def fedora_btrfs(d):
+    fs_uuid = "b7f5b7f5-0000-4000-8000-0000000000b7"
+
+    def populate(name, r):
+        if name == "home":
+            put(r, "user/.bashrc", "# bashrc\n")
+            return
+        os_release(r, 'NAME="Fedora Linux"\nVERSION="39 (Workstation Edition)"\nID=fedora\n'
+                      'VERSION_ID=39\nPRETTY_NAME="Fedora Linux 39 (Workstation Edition)"\n'
+                      'VARIANT_ID=workstation\n', "usr/lib/os-release")
+        link(r, "etc/os-release", "../usr/lib/os-release")
+        put(r, "etc/fstab",
+            f"UUID={fs_uuid} / btrfs subvol=root,compress=zstd:1 0 0\n"
+            "UUID=b00db7f5-0000-4000-8000-0000000000b0 /boot ext4 defaults 1 2\n"
+            f"UUID={fs_uuid} /home btrfs subvol=home,compress=zstd:1 0 0\n")
+        put(r, "etc/hostname", "fedora-btrfs\n")
+        elf(r, "usr/bin/bash")
+        link(r, "bin", "usr/bin")
+        mkdirs(r, "boot", "home")
+        rpm_database(r, d)
+
+    boot = ext4(os.path.join(d, "boot.fs"), 16, lambda r: mkdirs(r, "loader"),
+                uuid="b00db7f5-0000-4000-8000-0000000000b0")
+    fs = btrfs(os.path.join(d, "btrfs.fs"), 128, fs_uuid, ["root", "home"], populate)
+    return disk(os.path.join(d, "fedora-btrfs.img"), [(boot, 16, "83"), (fs, 128, "83")],
+                label_id="0x0b7f5b7f")
+
+
 GUESTS = {"debian": debian, "ubuntu": ubuntu, "fedora": fedora, "arch": arch, "alpine": alpine,
-          "coreos": coreos, "windows": windows}
+          "coreos": coreos, "windows": windows, "fedora-btrfs": fedora_btrfs}
 
 
 def need(name):
     """Why a guest cannot be built here, or None."""
     progs = {"fedora": ["rpm", "rpmbuild"], "windows": ["hivexregedit"],
+             "fedora-btrfs": ["rpm", "rpmbuild", "mkfs.btrfs", "btrfs", "unshare"],
              "coreos": ["mkfs.vfat"], "fedora_": ["mkfs.vfat"]}
     for p in progs.get(name, []) + ["mke2fs", "sfdisk", "mkswap"]:
         if shutil.which(p) is None:
