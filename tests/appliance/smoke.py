@@ -227,7 +227,8 @@ def test_lvm_rooted_guest():
                                          "/dev/VG/Swap", "/dev/mapper/cryptswap1"]), fs
             assert g.lvs() == ["/dev/VG/Home", "/dev/VG/Root", "/dev/VG/Swap"]
             expect_error(g, g.inspect_get_distro, "/dev/VG/Home", errno=errno.EINVAL)
-        # The unchanged tools, each booting the appliance once.
+        # The unchanged virt-inspector (one more boot; virt-cat, virt-ls and
+        # guestfish -i were checked by hand: tests/inspection/README.md).
         env = dict(os.environ, LANG="C.UTF-8")
         r = subprocess.run(["virt-inspector", "--format=raw", "-a", img], env=env,
                            capture_output=True, text=True)
@@ -236,9 +237,6 @@ def test_lvm_rooted_guest():
                      '<mountpoint dev="/dev/VG/Home">/home</mountpoint>',
                      '<filesystem dev="/dev/mapper/cryptswap1"/>', "<name>hello</name>"):
             assert want in r.stdout, (want, r.stdout)
-        r = subprocess.run(["virt-cat", "--format=raw", "-a", img, "/etc/fstab"], env=env,
-                           capture_output=True)
-        assert r.returncode == 0 and r.stdout == LVM_FSTAB, r
 
 
 gdtest.main()
