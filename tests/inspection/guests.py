@@ -432,9 +432,10 @@ def coreos(d):
             "DISTRIB_DESCRIPTION=\"CoreOS 899.13.0 (Coeur Rouge)\"\n")
         elf(r, "bin/bash")
         elf(r, "bin/ls")
+        mkdirs(r, "lib64")
 
     def root(r):
-        mkdirs(r, "usr", "home", "var/log")
+        mkdirs(r, "usr", "home", "root", "var/log")
         link(r, "etc/os-release", "../usr/lib/os-release")
         link(r, "etc/lsb-release", "../usr/share/coreos/lsb-release")
         put(r, "etc/coreos/update.conf", "GROUP=stable\n")

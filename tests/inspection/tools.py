@@ -118,8 +118,9 @@ def main():
     if "inspector" in tools:
         results["inspector"] = (rc, out, err)
     if "guestfish" in tools:
-        results["guestfish"] = run(env, ["guestfish"] + ro + ["-i"] if roots else
-                                   ["guestfish"] + ro + ["run"], guestfish_script(roots))
+        script = guestfish_script(roots)
+        results["guestfish"] = run(env, ["guestfish"] + ro + (["-i"] if roots else []),
+                                   script if roots else "run\n" + script)
     if "filesystems" in tools:
         results["filesystems"] = run(env, ["virt-filesystems", "--format=raw", "-a", image,
                                            "--all", "--long", "--uuid", "-h"])
