@@ -170,14 +170,15 @@ disk_of (GPtrArray *disks, const GdDevice *part)
   return -1;
 }
 
-/* Device-mapper and md devices built on our drives (LVs, opened LUKS
- * volumes, RAID arrays). */
+/* md and device-mapper devices built on our drives (RAID arrays, LVs,
+ * opened LUKS volumes), in list_filesystems's order, which is the order
+ * the original finds roots in. */
 static void
 add_virtual_devices (GdRequest *req, GPtrArray *cands)
 {
   g_autoptr (GPtrArray) devs = g_ptr_array_new (); /* handed to the candidates */
-  gd_fs_add_stacked_devices (req, devs, "dm-");
   gd_fs_add_stacked_devices (req, devs, "md");
+  gd_fs_add_stacked_devices (req, devs, "dm-");
   for (guint i = 0; i < devs->len; i++)
     g_ptr_array_add (cands, cand_new (g_ptr_array_index (devs, i), -1));
 }
