@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 SRCDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,9 +55,14 @@ def env_for(mode):
     return env
 
 
+TIMES = {}
+
+
 def run(env, argv, stdin=None):
+    t0 = time.monotonic()
     r = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True,
                        errors="replace", timeout=900)
+    TIMES[argv[0] + (" -i" if "-i" in argv else "")] = round(time.monotonic() - t0, 2)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -142,6 +148,9 @@ def main():
         with open(os.path.join(outdir, tool), "w") as f:
             f.write(f"exit {rc}\n--- stdout\n{normalise(out, image)}--- stderr\n"
                     f"{normalise(err, image)}")
+    # Wall time of each tool (not compared): tools.py MODE ... then look.
+    with open(os.path.join(outdir, "times"), "w") as f:
+        f.write("".join(f"{k} {v}\n" for k, v in TIMES.items()))
 
 
 if __name__ == "__main__":
