@@ -13,5 +13,6 @@ python3 "$here/guests.py" "$work" "$@" > "$work/names"
 for g in $(cat "$work/names"); do
   rm -rf "$here/ref/$g"
   python3 "$here/tools.py" original "$work/$g.img" "$here/ref/$g"
+  rm -f "$here/ref/$g/times"
   echo "recorded $g"
 done
