@@ -300,10 +300,10 @@ def rpm_database(root, d):
     run("rpm", *db, "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature",
         "--ignorearch", "--ignoreos", *pkgs, stderr=subprocess.DEVNULL)
     run("rpm", *db, "--import", KEY)
-    for f in ("rpmdb.sqlite-shm", "rpmdb.sqlite-wal", ".rpm.lock"):
-        p = os.path.join(root, "var", "lib", "rpm", f)
-        if os.path.exists(p):
-            os.unlink(p)
+    # rpm leaves rpmdb.sqlite-shm and -wal in place, as in real Fedora
+    # images; without them SQLite cannot read the (WAL-mode) database from
+    # a read-only filesystem, and the original daemon fails.
+    os.unlink(os.path.join(root, "var", "lib", "rpm", ".rpm.lock"))
 
 
 def fedora(d):
