@@ -472,11 +472,18 @@ def reg_hive(path, prefix, text):
 
 
 def fake_pe(machine):
-    h = bytearray(512)
+    """The headers of a PE32+ console program, enough for file(1) (which
+    the original's file_architecture asks) to say "PE32+ ... x86-64"."""
+    h = bytearray(1024)
     h[0:2] = b"MZ"
     h[0x3c:0x40] = (0x80).to_bytes(4, "little")
     h[0x80:0x84] = b"PE\0\0"
-    h[0x84:0x86] = machine.to_bytes(2, "little")
+    h[0x84:0x86] = machine.to_bytes(2, "little")   # COFF: Machine
+    h[0x86:0x88] = (1).to_bytes(2, "little")       # NumberOfSections
+    h[0x94:0x96] = (0xF0).to_bytes(2, "little")    # SizeOfOptionalHeader
+    h[0x96:0x98] = (0x22).to_bytes(2, "little")    # executable, large address aware
+    h[0x98:0x9a] = (0x20B).to_bytes(2, "little")   # PE32+
+    h[0x98 + 68:0x98 + 70] = (3).to_bytes(2, "little")  # console subsystem
     return bytes(h)
 
 
