@@ -359,8 +359,8 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
         }
       else if (devname)
         /* As the guest wrote it, though it may not exist here (a swap
-         * device opened at boot, /dev/mapper/cryptswap1): the original
-         * lists it among the filesystems. */
+         * device opened at boot, /dev/mapper/cryptswap1, a disk not
+         * attached): the original lists it among the filesystems. */
         mountable = g_strdup (spec);
       if (mountable == NULL)
         continue;
@@ -369,7 +369,7 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
           g_ptr_array_add (r->mountpoints, g_strdup (mp));
           g_ptr_array_add (r->mountpoints, g_strdup (mountable));
         }
-      if ((node != NULL || swap) && strcmp (mp, "/") != 0)
+      if (strcmp (mp, "/") != 0)
         add_unique (r->filesystems, mountable);
     }
 }
