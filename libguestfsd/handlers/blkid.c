@@ -129,6 +129,13 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (x, y);
 }
 
+static int
+compare_guest_names (gconstpointer a, gconstpointer b)
+{
+  const GdDevice *x = *(const GdDevice *const *) a, *y = *(const GdDevice *const *) b;
+  return strcmp (x->guest, y->guest);
+}
+
 /* md and device-mapper devices of /sys/block that the daemon accepts as
  * its own (built only on our drives). */
 void
@@ -143,13 +150,20 @@ gd_fs_add_stacked_devices (GdRequest *req, GPtrArray *out, const char *prefix)
     if (g_str_has_prefix (name, prefix) && g_ascii_isdigit (name[strlen (prefix)]))
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, compare_names);
+  g_autoptr (GPtrArray) devs = g_ptr_array_new ();
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *node = g_strconcat ("/dev/", (char *) names->pdata[i], NULL);
       GdDevice *dev = gd_device_lookup (gd_request_connection (req), node, NULL);
       if (dev != NULL)
-        g_ptr_array_add (out, dev);
+        g_ptr_array_add (devs, dev);
     }
+  /* Device-mapper devices by name (/dev/VG/LV), as the original lists
+   * logical volumes (lvs order), not in the order they were made. */
+  if (strcmp (prefix, "dm-") == 0)
+    g_ptr_array_sort (devs, compare_guest_names);
+  for (guint i = 0; i < devs->len; i++)
+    g_ptr_array_add (out, devs->pdata[i]);
 }
 
 GPtrArray *

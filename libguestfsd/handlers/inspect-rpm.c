@@ -123,6 +123,26 @@ rpm_child (gpointer data)
   alarm (300); /* a database that makes librpm loop must not hang the daemon */
   GString *out = g_string_new (NULL);
   rpmPushMacro (NULL, "_dbpath", NULL, dbpath, RMIL_CMDLINE);
+  /* Without the host's macro files (the appliance has the library but
+   * not rpm's configuration) the backend must be named: the one whose
+   * files are there. */
+  static const struct
+  {
+    const char *file, *backend;
+  } backends[] = {
+    { "rpmdb.sqlite", "sqlite" },
+    { "Packages.db", "ndb" },
+    { "Packages", "bdb_ro" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_autofree char *f = g_build_filename (dbpath, backends[i].file, NULL);
+      if (g_file_test (f, G_FILE_TEST_IS_REGULAR))
+        {
+          rpmPushMacro (NULL, "_db_backend", NULL, backends[i].backend, RMIL_CMDLINE);
+          break;
+        }
+    }
   rpmts ts = rpmtsCreate ();
   rpmtsSetRootDir (ts, "/");
   rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS | RPMVSF_NOHDRCHK);
@@ -137,8 +157,9 @@ rpm_child (gpointer data)
   while ((h = rpmdbNextIterator (mi)) != NULL)
     {
       const char *name = headerGetString (h, RPMTAG_NAME);
-      /* Imported signing keys are database entries, not software. */
-      if (name == NULL || strcmp (name, "gpg-pubkey") == 0)
+      /* Imported signing keys (gpg-pubkey) are listed too, as the
+       * original does. */
+      if (name == NULL)
         continue;
       char epoch[24];
       g_snprintf (epoch, sizeof epoch, "%" G_GUINT64_FORMAT, headerGetNumber (h, RPMTAG_EPOCH));
@@ -183,19 +204,20 @@ source_name (const char *srpm)
   return g_steal_pointer (&s);
 }
 
-static gboolean
-read_config (GError **error)
+/* The host's rpm configuration, once.  It is not needed to read a
+ * database (the child names the backend and the path itself), so a
+ * failure, as in an appliance without rpm's macro files, is only logged. */
+static void
+read_config (GdRequest *req)
 {
   static gsize done = 0;
-  static gboolean ok = FALSE;
   if (g_once_init_enter (&done))
     {
-      ok = rpmReadConfigFiles (NULL, NULL) == 0;
+      if (rpmReadConfigFiles (NULL, NULL) != 0)
+        gd_log (gd_request_connection (req),
+                "inspect: the rpm library's configuration could not be read; going on");
       g_once_init_leave (&done, 1);
     }
-  if (!ok)
-    gd_error (error, "cannot read the rpm library's configuration");
-  return ok;
 }
 
 static char *
@@ -367,8 +389,7 @@ read_database (GdRequest *req, gsize *len, GError **error)
 gboolean
 gd_do_internal_list_rpm_applications (GdRequest *req, gd_application2_list *ret, GError **error)
 {
-  if (!read_config (error))
-    return FALSE;
+  read_config (req);
   gsize len;
   g_autofree char *buf = read_database (req, &len, error);
   if (buf == NULL)

@@ -236,7 +236,10 @@ resolve_spec (GdInspectCtx *ctx, const char *spec, gboolean *is_device_name)
       gd_device_lookup (gd_request_connection (ctx->req), bsd ? bsd : spec, NULL);
   if (dev == NULL)
     return NULL;
-  return g_strdup (dev->node);
+  /* /dev/VG/LV or /dev/mapper/VG-LV: the candidate's own node, so that
+   * the same filesystem is one mountable whatever the spelling. */
+  GdInspectCand *c = gd_inspect_find_node (ctx, dev->node);
+  return g_strdup (c ? c->dev->node : dev->node);
 }
 
 static gboolean
@@ -284,6 +287,21 @@ add_unique (GPtrArray *list, const char *s)
     if (strcmp (g_ptr_array_index (list, i), s) == 0)
       return;
   g_ptr_array_add (list, g_strdup (s));
+}
+
+/* Reverses a list of groups of n strings. */
+static void
+reverse (GPtrArray *list, guint n)
+{
+  guint groups = list->len / n;
+  for (guint i = 0; i < groups / 2; i++)
+    for (guint k = 0; k < n; k++)
+      {
+        gpointer *a = &list->pdata[i * n + k], *b = &list->pdata[(groups - 1 - i) * n + k];
+        gpointer t = *a;
+        *a = *b;
+        *b = t;
+      }
 }
 
 static gboolean
@@ -339,8 +357,11 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
           else
             mountable = g_strdup (node);
         }
-      else if (devname && !swap)
-        mountable = g_strdup (spec); /* as the guest wrote it: may not exist here */
+      else if (devname)
+        /* As the guest wrote it, though it may not exist here (a swap
+         * device opened at boot, /dev/mapper/cryptswap1, a disk not
+         * attached): the original lists it among the filesystems. */
+        mountable = g_strdup (spec);
       if (mountable == NULL)
         continue;
       if (!swap && strcmp (mp, "/") != 0 && !has_mountpoint (r, mp))
@@ -348,7 +369,7 @@ parse_fstab (GdInspectCtx *ctx, GdInspectRoot *r, const char *text)
           g_ptr_array_add (r->mountpoints, g_strdup (mp));
           g_ptr_array_add (r->mountpoints, g_strdup (mountable));
         }
-      if (node != NULL && strcmp (mp, "/") != 0)
+      if (strcmp (mp, "/") != 0)
         add_unique (r->filesystems, mountable);
     }
 }
@@ -367,6 +388,27 @@ mount_usr (GdInspectCtx *ctx, GdInspectRoot *r)
           !gd_inspect_mount (ctx, g_ptr_array_index (r->mountpoints, i + 1), "/usr", &err))
         gd_log (gd_request_connection (ctx->req), "inspect: /usr of %s not mounted: %s", r->root,
                 err ? err->message : "no /usr directory");
+      return;
+    }
+}
+
+/* CoreOS has no fstab: its /usr, which holds os-release and the
+ * binaries, is the partition labelled USR-A (USR-B is the other slot of
+ * its A/B updates), mounted by the initramfs. */
+static void
+coreos_usr (GdInspectCtx *ctx, GdInspectRoot *r)
+{
+  if (!gd_inspect_exists (ctx->req, "/etc/coreos/update.conf") &&
+      !gd_inspect_exists (ctx->req, "/etc/coreos"))
+    return;
+  for (guint i = 0; i < ctx->cands->len; i++)
+    {
+      GdInspectCand *c = g_ptr_array_index (ctx->cands, i);
+      if (g_strcmp0 (c->label, "USR-A") != 0 || c->type == NULL)
+        continue;
+      g_ptr_array_add (r->mountpoints, g_strdup ("/usr"));
+      g_ptr_array_add (r->mountpoints, g_strdup (c->dev->node));
+      add_unique (r->filesystems, c->dev->node);
       return;
     }
 }
@@ -448,8 +490,19 @@ distro_like (const char *like)
   return NULL;
 }
 
+/* Debian's and CentOS's os-release give only the major version
+ * (VERSION_ID="12"): their release files say more, and are what the
+ * original reports then (product name "12.5" from /etc/debian_version). */
 static gboolean
-from_os_release (GdRequest *req, GdInspectRoot *r)
+os_release_too_vague (const char *distro, const char *version_id)
+{
+  int major = 0, minor = 0;
+  return distro != NULL && (strcmp (distro, "debian") == 0 || strcmp (distro, "centos") == 0) &&
+         version_id != NULL && gd_inspect_parse_version (version_id, &major, &minor) && minor == 0;
+}
+
+static gboolean
+from_os_release (GdRequest *req, GdInspectRoot *r, gboolean vague_ok)
 {
   g_autofree char *text = gd_inspect_read (req, "/etc/os-release", 64 * 1024, NULL);
   if (text == NULL)
@@ -465,6 +518,8 @@ from_os_release (GdRequest *req, GdInspectRoot *r)
   const char *distro = distro_of_id (id);
   if (distro == NULL)
     distro = distro_like (like);
+  if (!vague_ok && os_release_too_vague (distro, version_id))
+    return FALSE;
   gd_inspect_set (&r->distro, distro);
   if (version_id != NULL)
     gd_inspect_parse_version (version_id, &r->major, &r->minor);
@@ -605,22 +660,9 @@ from_debian_version (GdRequest *req, GdInspectRoot *r)
   if (line == NULL)
     return FALSE;
   gd_inspect_set (&r->distro, "debian");
-  if (gd_inspect_parse_version (line, &r->major, &r->minor))
-    {
-      g_autofree char *name = g_strdup_printf ("Debian GNU/Linux %s", line);
-      gd_inspect_set (&r->product_name, name);
-    }
+  gd_inspect_set (&r->product_name, line);
+  gd_inspect_parse_version (line, &r->major, &r->minor);
   return TRUE;
-}
-
-/* os-release says "12"; /etc/debian_version says "12.5". */
-static void
-debian_point_release (GdRequest *req, GdInspectRoot *r)
-{
-  g_autofree char *line = gd_inspect_read_first_line (req, "/etc/debian_version");
-  int major, minor;
-  if (gd_inspect_parse_version (line, &major, &minor) && (major == r->major || r->major == 0))
-    r->major = major, r->minor = minor;
 }
 
 /* Release files of systems without os-release, most specific first. */
@@ -869,14 +911,22 @@ gd_inspect_unix (GdInspectCtx *ctx, const char *mountable)
       g_autofree char *text = gd_inspect_read (req, "/etc/fstab", 1024 * 1024, NULL);
       if (text != NULL)
         parse_fstab (ctx, r, text);
-      mount_usr (ctx, r);
     }
+  else
+    coreos_usr (ctx, r);
+  mount_usr (ctx, r);
+  /* The original answers with the last fstab entry first and the root
+   * last: inspect_get_mountpoints and _filesystems keep that order. */
+  reverse (r->mountpoints, 2);
+  reverse (r->filesystems, 1);
 
   gd_inspect_set (&r->type, "linux");
-  if (!from_os_release (req, r))
-    from_release_files (req, r);
-  else if (g_strcmp0 (r->distro, "debian") == 0)
-    debian_point_release (req, r);
+  if (!from_os_release (req, r, FALSE))
+    {
+      from_release_files (req, r);
+      if (r->distro == NULL)
+        from_os_release (req, r, TRUE);
+    }
   const char *d = r->distro ? r->distro : "";
   if (strcmp (d, "freebsd") == 0 || gd_inspect_is_file (req, "/bin/freebsd-version") ||
       gd_inspect_is_file (req, "/etc/freebsd-update.conf"))

@@ -47,6 +47,7 @@ gd_inspect_root_free (GdInspectRoot *r)
   if (r == NULL)
     return;
   g_free (r->root);
+  g_free (r->volume);
   g_free (r->type);
   g_free (r->distro);
   g_free (r->product_name);
@@ -111,12 +112,22 @@ sysfs_start (const char *node)
   return g_ascii_strtoull (text, NULL, 10) * 512;
 }
 
+dev_t
+gd_inspect_rdev (const char *node)
+{
+  struct stat st;
+  if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
+    return 0;
+  return st.st_rdev;
+}
+
 static GdInspectCand *
 cand_new (GdDevice *dev, int disk_index)
 {
   GdInspectCand *c = g_new0 (GdInspectCand, 1);
   c->dev = dev;
   c->disk_index = disk_index;
+  c->rdev = gd_inspect_rdev (dev->node);
   blkid_probe pr = blkid_new_probe_from_filename (dev->node);
   if (pr != NULL)
     {
@@ -160,14 +171,15 @@ disk_of (GPtrArray *disks, const GdDevice *part)
   return -1;
 }
 
-/* Device-mapper and md devices built on our drives (LVs, opened LUKS
- * volumes, RAID arrays). */
+/* md and device-mapper devices built on our drives (RAID arrays, LVs,
+ * opened LUKS volumes), in list_filesystems's order, which is the order
+ * the original finds roots in. */
 static void
 add_virtual_devices (GdRequest *req, GPtrArray *cands)
 {
   g_autoptr (GPtrArray) devs = g_ptr_array_new (); /* handed to the candidates */
-  gd_fs_add_stacked_devices (req, devs, "dm-");
   gd_fs_add_stacked_devices (req, devs, "md");
+  gd_fs_add_stacked_devices (req, devs, "dm-");
   for (guint i = 0; i < devs->len; i++)
     g_ptr_array_add (cands, cand_new (g_ptr_array_index (devs, i), -1));
 }
@@ -204,6 +216,14 @@ gd_inspect_find_node (GdInspectCtx *ctx, const char *node)
     {
       GdInspectCand *c = g_ptr_array_index (ctx->cands, i);
       if (strcmp (c->dev->node, node) == 0)
+        return c;
+    }
+  /* Another name of one of them: /dev/VG/LV, /dev/mapper/VG-LV. */
+  dev_t rdev = gd_inspect_rdev (node);
+  for (guint i = 0; rdev != 0 && i < ctx->cands->len; i++)
+    {
+      GdInspectCand *c = g_ptr_array_index (ctx->cands, i);
+      if (c->rdev == rdev)
         return c;
     }
   return NULL;
@@ -307,8 +327,12 @@ check_mounted (GdInspectCtx *ctx, const char *mountable, GPtrArray *roots)
     r = gd_inspect_unix (ctx, mountable);
   if (r == NULL)
     r = gd_inspect_dos (ctx, mountable);
-  if (r != NULL)
-    g_ptr_array_add (roots, r);
+  if (r == NULL)
+    return;
+  g_autofree char *node = NULL;
+  if (split_mountable (mountable, &node, &r->volume))
+    r->rdev = gd_inspect_rdev (node);
+  g_ptr_array_add (roots, r);
 }
 
 static void
@@ -510,29 +534,32 @@ gd_do_inspect_get_roots (GdRequest *req, char ***ret, GError **error)
  * The inspect_get_* calls.
  */
 
+/* The root inspect_os found that the client's mountable names, in any
+ * spelling of its device (/dev/VG/LV, /dev/mapper/VG-LV, /dev/dm-N, the
+ * host's or the guest's name of a partition): roots are matched by device
+ * number and subvolume, never by the string. */
 static GdInspectRoot *
 find_root (GdRequest *req, const GdMountable *root, GError **error)
 {
-  g_autofree char *key = NULL;
   const char *name = root->path;
-  if (root->type == GD_MOUNTABLE_DEVICE)
+  dev_t rdev = 0;
+  const char *vol = NULL;
+  if (root->type == GD_MOUNTABLE_DEVICE || root->type == GD_MOUNTABLE_BTRFSVOL)
     {
-      key = g_strdup (root->device->node);
       name = root->device->guest;
+      rdev = gd_inspect_rdev (root->device->node);
     }
-  else if (root->type == GD_MOUNTABLE_BTRFSVOL)
+  if (root->type == GD_MOUNTABLE_BTRFSVOL)
     {
-      const char *vol = root->volume;
+      vol = root->volume;
       while (*vol == '/')
         vol++;
-      key = g_strdup_printf ("btrfsvol:%s/%s", root->device->node, vol);
-      name = root->device->guest;
     }
   InspectState *s = get_state (req);
-  for (guint i = 0; key != NULL && s != NULL && i < s->roots->len; i++)
+  for (guint i = 0; rdev != 0 && s != NULL && i < s->roots->len; i++)
     {
       GdInspectRoot *r = g_ptr_array_index (s->roots, i);
-      if (strcmp (r->root, key) == 0)
+      if (r->rdev == rdev && g_strcmp0 (r->volume, vol) == 0)
         return r;
     }
   gd_error_errno (error, EINVAL,
@@ -608,7 +635,7 @@ get_windows (GdRequest *req, const GdMountable *root, gsize offset, const char *
   const char *v = G_STRUCT_MEMBER (char *, r, offset);
   if (v == NULL)
     {
-      gd_error_errno (error, EINVAL, "%s: %s", root->device ? root->device->guest : r->root, what);
+      gd_error_errno (error, EINVAL, "%s", what); /* the original's message, no device */
       return FALSE;
     }
   *ret = g_strdup (v);
@@ -620,7 +647,7 @@ gd_do_inspect_get_windows_systemroot (GdRequest *req, const GdMountable *root, c
                                       GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_systemroot),
-                      "not a Windows guest, or its systemroot could not be found", ret, error);
+                      "not a Windows guest, or systemroot could not be determined", ret, error);
 }
 
 gboolean
@@ -628,7 +655,7 @@ gd_do_inspect_get_windows_software_hive (GdRequest *req, const GdMountable *root
                                          GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_software_hive),
-                      "not a Windows guest, or it has no software hive", ret, error);
+                      "not a Windows guest, or software hive not found", ret, error);
 }
 
 gboolean
@@ -636,7 +663,7 @@ gd_do_inspect_get_windows_system_hive (GdRequest *req, const GdMountable *root, 
                                        GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_system_hive),
-                      "not a Windows guest, or it has no system hive", ret, error);
+                      "not a Windows guest, or system hive not found", ret, error);
 }
 
 gboolean
@@ -644,7 +671,8 @@ gd_do_inspect_get_windows_current_control_set (GdRequest *req, const GdMountable
                                                GError **error)
 {
   return get_windows (req, root, G_STRUCT_OFFSET (GdInspectRoot, windows_current_control_set),
-                      "not a Windows guest, or its registry could not be read", ret, error);
+                      "not a Windows guest, or CurrentControlSet could not be determined", ret,
+                      error);
 }
 
 /* The install-media flags are fixed: installers are not detected (as the

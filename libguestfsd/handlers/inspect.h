@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 #include "gd-private.h"
 
@@ -31,12 +32,18 @@ typedef struct
   char *partlabel; /* partition table entry name */
   guint64 start;   /* partitions: first byte on the disk */
   int disk_index;  /* index of the disk a partition is on, or -1 */
+  dev_t rdev;      /* the device number, 0 when the node cannot be stat'ed */
 } GdInspectCand;
 
 /* One operating system found by inspect_os. */
 typedef struct
 {
   char *root; /* host form */
+  /* What the client's spellings of the root are matched against: the
+   * device number (the same for /dev/VG/LV, /dev/mapper/VG-LV and
+   * /dev/dm-N) and the btrfs subvolume (NULL for a device). */
+  dev_t rdev;
+  char *volume;
   char *type;
   char *distro;
   char *product_name;
@@ -99,8 +106,11 @@ GdInspectRoot *gd_inspect_dos (GdInspectCtx *ctx, const char *mountable);
 
 /* ---- mountables --------------------------------------------------- */
 
-/* The candidate with this host node, or NULL. */
+/* The candidate with this host node, or NULL.  Any name of the same
+ * block device (/dev/VG/LV for /dev/dm-3) finds it. */
 GdInspectCand *gd_inspect_find_node (GdInspectCtx *ctx, const char *node);
+/* The device number of a block device node, or 0. */
+dev_t gd_inspect_rdev (const char *node);
 /* Mounts a mountable (host form) read-only on the guest path mountpoint. */
 gboolean gd_inspect_mount (GdInspectCtx *ctx, const char *mountable, const char *mountpoint,
                            GError **error);

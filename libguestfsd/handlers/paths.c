@@ -216,7 +216,8 @@ gd_do_case_sensitive_path (GdRequest *req, const char *path, char **ret, GError 
         }
       if (found == NULL && i != last)
         {
-          gd_error_errno (error, ENOENT, "%s/%s: %s", result->str, c, g_strerror (ENOENT));
+          /* The original's words: the component, "not found". */
+          gd_error_errno (error, ENOENT, "%s: not found", c);
           return FALSE;
         }
       g_string_append_c (result, '/');

@@ -164,4 +164,79 @@ def test_spares_and_filter():
         g.mkfs("ext4", "/dev/VGA/L")
 
 
+LVM_FSTAB = (b"/dev/mapper/VG-Root / ext4 errors=remount-ro 0 1\n"
+             b"LABEL=BOOT /boot ext4 defaults 0 2\n"
+             b"/dev/VG/Home /home ext4 defaults 0 2\n"
+             b"/dev/mapper/VG-Swap none swap sw 0 0\n"
+             b"/dev/mapper/cryptswap1 none swap sw 0 0\n")
+
+
+def make_lvm_guest(g):
+    """A Debian guest whose root is a logical volume, as the installer's
+    LVM layout makes it, on /dev/sda of the launched handle g."""
+    g.part_init("/dev/sda", "mbr")
+    g.part_add("/dev/sda", "p", 2048, 32 * 2048 - 1)
+    g.part_add("/dev/sda", "p", 32 * 2048, -2048)
+    g.mkfs("ext4", "/dev/sda1", label="BOOT")
+    g.pvcreate("/dev/sda2")
+    g.vgcreate("VG", ["/dev/sda2"])
+    # Created out of name order: the original lists them sorted.
+    g.lvcreate("Swap", "VG", 8)
+    g.lvcreate("Root", "VG", 32)
+    g.lvcreate_free("Home", "VG", 100)
+    g.mkswap("/dev/VG/Swap")
+    for lv in ("Root", "Home"):
+        g.mkfs("ext4", f"/dev/VG/{lv}")
+    g.mount("/dev/VG/Root", "/")
+    for d in ("/etc", "/boot", "/home", "/bin", "/var/lib/dpkg"):
+        g.mkdir_p(d)
+    g.write("/etc/os-release", b'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+                               b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
+    g.write("/etc/debian_version", b"12.5\n")
+    g.write("/etc/hostname", b"lvmguest\n")
+    g.write("/etc/fstab", LVM_FSTAB)
+    g.write("/var/lib/dpkg/status", b"Package: hello\nStatus: install ok installed\n"
+                                    b"Architecture: amd64\nVersion: 2.10-3\n"
+                                    b"Description: hello\n\n")
+    g.upload("/bin/ls", "/bin/ls")
+    g.umount_all()
+
+
+@test
+def test_lvm_rooted_guest():
+    """inspect_os returns /dev/VG/Root; every spelling of it names the same
+    root, and the unchanged tools inspect the guest (issue 11)."""
+    import subprocess
+    with gdtest.tmpdir() as d:
+        img = os.path.join(d, "lvm.img")
+        with open(img, "wb") as f:
+            f.truncate(140 * MiB)
+        with handle(images=[img]) as g:
+            make_lvm_guest(g)
+            roots = g.inspect_os()
+            assert roots == ["/dev/VG/Root"], roots
+            dm = g.lvm_canonical_lv_name("/dev/mapper/VG-Root")
+            for r in ("/dev/VG/Root", "/dev/mapper/VG-Root", dm):
+                assert g.inspect_get_distro(r) == "debian", r
+                assert g.inspect_get_product_name(r) == "12.5", r
+            assert (g.inspect_get_major_version(dm), g.inspect_get_minor_version(dm)) == (12, 5)
+            assert g.inspect_get_mountpoints("/dev/mapper/VG-Root") == {
+                "/": "/dev/VG/Root", "/boot": "/dev/sda1", "/home": "/dev/VG/Home"}
+            fs = g.inspect_get_filesystems("/dev/VG/Root")
+            assert sorted(fs) == sorted(["/dev/VG/Root", "/dev/sda1", "/dev/VG/Home",
+                                         "/dev/VG/Swap", "/dev/mapper/cryptswap1"]), fs
+            assert g.lvs() == ["/dev/VG/Home", "/dev/VG/Root", "/dev/VG/Swap"]
+            expect_error(g, g.inspect_get_distro, "/dev/VG/Home", errno=errno.EINVAL)
+        # The unchanged virt-inspector (one more boot; virt-cat, virt-ls and
+        # guestfish -i were checked by hand: tests/inspection/README.md).
+        env = dict(os.environ, LANG="C.UTF-8")
+        r = subprocess.run(["virt-inspector", "--format=raw", "-a", img], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        for want in ("<root>/dev/VG/Root</root>", "<hostname>lvmguest</hostname>",
+                     '<mountpoint dev="/dev/VG/Home">/home</mountpoint>',
+                     '<filesystem dev="/dev/mapper/cryptswap1"/>', "<name>hello</name>"):
+            assert want in r.stdout, (want, r.stdout)
+
+
 gdtest.main()
