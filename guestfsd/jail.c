@@ -294,6 +294,19 @@ set_up (const char *const *keep, GError **error)
   return read_only_system (keep, error);
 }
 
+static pid_t
+jail_fork (GError **error)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "jail: fork: %s",
+                   g_strerror (saved));
+    }
+  return pid;
+}
+
 gboolean
 guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GError **error)
 {
@@ -321,14 +334,9 @@ guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GErro
       return FALSE;
     }
   fflush (NULL);
-  pid_t init = fork ();
+  pid_t init = jail_fork (error);
   if (init < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "jail: fork: %s",
-                   g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
   if (init > 0)
     {
       /* Outside: holds nothing of the daemon's (the channel must see the
@@ -343,14 +351,9 @@ guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GErro
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (!set_up ((const char *const *) keep->pdata, error))
     return FALSE;
-  pid_t daemon = fork ();
+  pid_t daemon = jail_fork (error);
   if (daemon < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "jail: fork: %s",
-                   g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
   if (daemon > 0)
     {
       prctl (PR_SET_NAME, "guestfsd-init", 0, 0, 0);

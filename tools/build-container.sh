@@ -60,9 +60,7 @@ if [ -z "$debs" ]; then
 fi
 cp "$debs"/libguestfsd0_*.deb "$debs"/libguestfsd-bin_*.deb "$ctx/debs/"
 cp Containerfile "$ctx/"
-mirror=${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)}
-security=$(sed -n 's/^URIs: *\(http[^ ]*\/debian-security\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-cat >"$ctx/debian.sources" <<EOS
+tools/debian-root.sh --sources >"$ctx/debian.sources"
 Types: deb
 URIs: ${mirror:-http://deb.debian.org/debian}
 Suites: bookworm bookworm-updates

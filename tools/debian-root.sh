@@ -8,9 +8,29 @@
 # The mirror is the host's (/etc/apt/sources.list.d), or $MIRROR; the
 # downloads go through apt's cache, so a host that has installed
 # tools/install-deps.sh's packages downloads little.  Needs root.
+#
+# debian-root.sh --sources prints, instead, a deb822 sources file of the
+# same mirrors (updates and security too) for apt inside such a root.
 set -eu
 mirror=${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)}
 mirror=${mirror:-http://deb.debian.org/debian}
+if [ "${1:-}" = --sources ]; then
+    security=$(sed -n 's/^URIs: *\(http[^ ]*\/debian-security\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+    cat <<EOF
+Types: deb
+URIs: $mirror
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${security:-http://deb.debian.org/debian-security}
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    exit 0
+fi
 cache=/var/cache/libguestfsd
 base=$cache/bookworm-minbase.tar
 if [ -f "$base" ]; then

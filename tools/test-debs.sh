@@ -121,22 +121,8 @@ path-exclude=/usr/share/info/*
 EOF
 # The host's Debian sources (updates and security too, so that apt's cache
 # of the host serves most downloads).
-mirror=${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)}
 rm -f "$root/etc/apt/sources.list"
-mirror_security=$(sed -n 's/^URIs: *\(http[^ ]*\/debian-security\) *$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: ${mirror:-http://deb.debian.org/debian}
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: ${mirror_security:-http://deb.debian.org/debian-security}
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+tools/debian-root.sh --sources >"$root/etc/apt/sources.list.d/debian.sources"
 mkdir -p "$root/debs"
 cp "$debs"/*.deb "$root/debs/"
 rm -f "$root"/debs/*-dbgsym_*.deb
