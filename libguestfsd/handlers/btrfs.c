@@ -1138,7 +1138,17 @@ gd_do_btrfs_quota_rescan (GdRequest *req, const GdMountable *fs, GError **error)
   g_auto (Target) t = TARGET_INIT;
   if (!open_fs_target (req, fs, FALSE, &t, error))
     return FALSE;
-  return btrfs_on (req, &t, GD_RUN_DEFAULT, NULL, error, "quota", "rescan", NULL);
+  g_autoptr (GError) busy = NULL;
+  if (btrfs_on (req, &t, GD_RUN_DEFAULT, NULL, &busy, "quota", "rescan", NULL))
+    return TRUE;
+  if (strstr (busy->message, "in progress") == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&busy));
+      return FALSE;
+    }
+  /* The kernel is already rescanning (enabling quotas starts one, and it
+   * counts what ours would): wait for it instead of failing at random. */
+  return btrfs_on (req, &t, GD_RUN_DEFAULT, NULL, error, "quota", "rescan", "-w", NULL);
 }
 
 gboolean
