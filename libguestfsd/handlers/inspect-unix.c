@@ -1,8 +1,7 @@
 /* libguestfsd handlers: inspecting Linux, the BSDs, Hurd and MINIX.
  *
  * A filesystem is the root of a Unix-like system when it has /etc and a
- * sign of a system around it (/etc/fstab, /bin, /usr/bin, an os-release
- * file).  Its fstab says which other filesystems belong to it; when /usr
+ * sign of a system around it (/bin, /usr/bin, an os-release file).  Its fstab says which other filesystems belong to it; when /usr
  * is one of them it is mounted too, since /etc/os-release and the
  * binaries often live there.  The distribution comes from os-release,
  * or from the older release files.
@@ -897,10 +896,12 @@ gd_inspect_unix (GdInspectCtx *ctx, const char *mountable)
   GdRequest *req = ctx->req;
   if (!gd_inspect_is_dir (req, "/etc"))
     return NULL;
-  gboolean fstab = gd_inspect_is_file (req, "/etc/fstab");
-  if (!fstab && !gd_inspect_is_dir (req, "/bin") && !gd_inspect_is_dir (req, "/usr/bin") &&
+  /* An fstab alone is not a system: a data filesystem with a copy of
+   * /etc is no root for the original either. */
+  if (!gd_inspect_is_dir (req, "/bin") && !gd_inspect_is_dir (req, "/usr/bin") &&
       !gd_inspect_exists (req, "/etc/os-release"))
     return NULL;
+  gboolean fstab = gd_inspect_is_file (req, "/etc/fstab");
 
   g_autoptr (GdInspectRoot) r = gd_inspect_root_new (mountable);
   g_ptr_array_add (r->mountpoints, g_strdup ("/"));

@@ -415,23 +415,25 @@ def test_old_release_files():
 
 @test
 def test_bsd_hurd_minix():
+    # Each with a /bin, as real systems have: /etc and an fstab alone make
+    # no root (a data disk with a copy of /etc is none for the original).
     cases = [
         ({"etc/fstab": "/dev/vtbd0p2 / ufs rw 1 1\n/dev/vtbd0p3 none swap sw 0 0\n",
           "bin/freebsd-version": '#!/bin/sh\nUSERLAND_VERSION="13.2-RELEASE-p4"\n',
           "etc/rc.conf": 'hostname="bsd.example.org"\nsshd_enable="YES"\n'},
          ("freebsd", "freebsd", 13, 2, "FreeBSD 13.2-RELEASE-p4", "bsd.example.org")),
-        ({"etc/fstab": "/dev/wd0a / ffs rw 1 1\n", "netbsd": "kernel",
+        ({"etc/fstab": "/dev/wd0a / ffs rw 1 1\n", "netbsd": "kernel", "bin/sh": "",
           "etc/release": "NetBSD 9.3 (GENERIC) #0: Thu Aug  4 15:30:37 UTC 2022\n",
           "etc/myname": "nb\n"},
          ("netbsd", "netbsd", 9, 3, "NetBSD 9.3", "nb")),
-        ({"etc/fstab": "/dev/sd0a / ffs rw 1 1\n", "bsd": "kernel",
+        ({"etc/fstab": "/dev/sd0a / ffs rw 1 1\n", "bsd": "kernel", "bin/sh": "",
           "etc/motd": "OpenBSD 7.3 (GENERIC) #1072: Sat Mar 25 10:33:04 MDT 2023\n",
           "etc/myname": "ob.example.org\n"},
          ("openbsd", "openbsd", 7, 3, "OpenBSD 7.3", "ob.example.org")),
         ({"etc/os-release": 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Hurd 12"\n',
           "hurd/init": "", "etc/hostname": "hurd\n"},
          ("hurd", "debian", 12, 0, "Debian GNU/Hurd 12", "hurd")),
-        ({"etc/fstab": "/dev/c0d0p0s0 / mfs rw 0 1\n", "etc/version": "3.3.0\n",
+        ({"etc/fstab": "/dev/c0d0p0s0 / mfs rw 0 1\n", "etc/version": "3.3.0\n", "bin/sh": "",
           "boot/minix/3.3.0/kernel": ""},
          ("minix", "unknown", 3, 3, "MINIX 3.3.0", "unknown")),
     ]
