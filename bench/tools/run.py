@@ -149,6 +149,32 @@ def run_one(argv, stdin, env, log_phases=False):
             "err": err[-2000:] if rc else ""}
 
 
+def parse_log(path):
+    """res/phases from the "run N tool mode W s wall C s cpu ok  load L" and
+    "phases tool mode W s {marks}" lines this program prints."""
+    import ast
+    import re
+    res, phases, loads, runs = {}, {}, [], 0
+    for line in open(path):
+        m = re.match(r"run (\d+) (\S+)\s+(\S+)\s+([\d.]+) s wall\s+([\d.]+) s cpu (ok|FAILED rc=(-?\d+))"
+                     r"\s+load ([\d.]+)", line)
+        if m:
+            runs = max(runs, int(m.group(1)))
+            rc = 0 if m.group(6) == "ok" else int(m.group(7))
+            res.setdefault(m.group(2), {}).setdefault(m.group(3), []).append(
+                {"rc": rc, "wall": float(m.group(4)), "cpu": float(m.group(5)), "marks": {}})
+            loads.append(float(m.group(8)))
+            continue
+        m = re.match(r"phases (\S+)\s+(\S+)\s+([\d.]+) s (\{.*\})", line)
+        if m:
+            phases.setdefault(m.group(1), {})[m.group(2)] = {
+                "rc": 0, "wall": float(m.group(3)), "marks": ast.literal_eval(m.group(4))}
+    t = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(path)))
+    lo = (min(loads), max(loads), statistics.median(loads)) if loads else (0, 0, 0)
+    return res, phases, {"runs": runs, "started": f"log of {t}",
+                         "load0": (lo[0], lo[2], lo[1]), "load1": (lo[0], lo[2], lo[1])}
+
+
 def fmt(x):
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
@@ -162,8 +188,11 @@ def main():
     ap.add_argument("--workdir")
     ap.add_argument("--markdown")
     ap.add_argument("--json")
-    ap.add_argument("--phases", action="store_true",
-                    help="one more run per mode with LIBGUESTFS_DEBUG=1: launch/work/shutdown")
+    ap.add_argument("--phases", nargs="?", const="all", default=None,
+                    help="one more run per mode with LIBGUESTFS_DEBUG=1: launch/work/shutdown "
+                    "(of the tools listed, comma-separated, or all)")
+    ap.add_argument("--from-log", help="render the tables from the progress lines of an "
+                    "earlier run's output (e.g. one stopped early)")
     ap.add_argument("--quick", action="store_true",
                     help="tiny image, no debootstrap (CI smoke)")
     a = ap.parse_args()
@@ -182,59 +211,75 @@ def main():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
-    work = a.workdir or tempfile.mkdtemp(prefix="gd-bench-tools.", dir="/var/tmp")
-    os.makedirs(work, exist_ok=True)
-    t = time.monotonic()
-    tree = images.tiny_tree(work) if a.quick else images.debootstrap_tree()
-    img = images.make_debian_image(os.path.join(work, "debian12.img"), tree)
-    multi = images.make_multi_image(os.path.join(work, "multi.img"), tree, work)
-    rws = {m: images.copy_image(img, os.path.join(work, f"rw-{m}.img")) for m in modes}
-    src = os.path.join(tree, "usr/share/doc")
-    print(f"images ready in {time.monotonic() - t:.1f} s: {img} "
-          f"({images.used_bytes(img) // images.MiB} MiB used), {multi}", flush=True)
+    if a.from_log:
+        res, phases, info = parse_log(a.from_log)
+        names = None if not a.only else a.only.split(",")
+        scen0 = scenarios("IMG", "MULTI", None, "SRC", "/nonexistent")
+        order = [n for n in scen0 if names is None or n in names and n in res]
+        order = [n for n in order if n in res]
+        a.runs = info["runs"]
+        load0, load1, started = info["load0"], info["load1"], info["started"]
+        img = None
+        work = None
+    else:
+        work = a.workdir or tempfile.mkdtemp(prefix="gd-bench-tools.", dir="/var/tmp")
+        os.makedirs(work, exist_ok=True)
+        t = time.monotonic()
+        tree = images.tiny_tree(work) if a.quick else images.debootstrap_tree()
+        img = images.make_debian_image(os.path.join(work, "debian12.img"), tree)
+        multi = images.make_multi_image(os.path.join(work, "multi.img"), tree, work)
+        rws = {m: images.copy_image(img, os.path.join(work, f"rw-{m}.img")) for m in modes}
+        src = os.path.join(tree, "usr/share/doc")
+        print(f"images ready in {time.monotonic() - t:.1f} s: {img} "
+              f"({images.used_bytes(img) // images.MiB} MiB used), {multi}", flush=True)
 
-    names = None if not a.only else a.only.split(",")
-    load0 = os.getloadavg()
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    res = {}
-    scen0 = scenarios(img, multi, None, src, work)
-    order = [n for n in scen0 if names is None or n in names]
-    for r in range(a.runs):
-        for name in order:
-            rot = modes[r % len(modes):] + modes[:r % len(modes)]
-            for m in rot:
-                desc, argv, stdin, setup = scenarios(img, multi, rws[m], src, work)[name]
-                if setup:
-                    setup()
-                x = run_one(argv, stdin, mode_env(m, builddir))
-                res.setdefault(name, {}).setdefault(m, []).append(x)
-                st = "ok" if x["rc"] == 0 else f"FAILED rc={x['rc']}"
-                print(f"run {r + 1} {name:17} {m:9} {x['wall']:7.2f} s wall "
-                      f"{x['cpu']:7.2f} s cpu {st}  load {os.getloadavg()[0]:.1f}", flush=True)
-                if x["rc"]:
-                    print(x["err"], flush=True)
-    phases = {}
-    if a.phases:
-        for name in order:
-            for m in modes:
-                desc, argv, stdin, setup = scenarios(img, multi, rws[m], src, work)[name]
-                if setup:
-                    setup()
-                x = run_one(argv, stdin, mode_env(m, builddir), log_phases=True)
-                phases.setdefault(name, {})[m] = x
-                print(f"phases {name:17} {m:9} {x['wall']:.2f} s {x['marks']}", flush=True)
-    load1 = os.getloadavg()
+        names = None if not a.only else a.only.split(",")
+        load0 = os.getloadavg()
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        res = {}
+        scen0 = scenarios(img, multi, None, src, work)
+        order = [n for n in scen0 if names is None or n in names]
+        for r in range(a.runs):
+            for name in order:
+                rot = modes[r % len(modes):] + modes[:r % len(modes)]
+                for m in rot:
+                    desc, argv, stdin, setup = scenarios(img, multi, rws[m], src, work)[name]
+                    if setup:
+                        setup()
+                    x = run_one(argv, stdin, mode_env(m, builddir))
+                    res.setdefault(name, {}).setdefault(m, []).append(x)
+                    st = "ok" if x["rc"] == 0 else f"FAILED rc={x['rc']}"
+                    print(f"run {r + 1} {name:17} {m:9} {x['wall']:7.2f} s wall "
+                          f"{x['cpu']:7.2f} s cpu {st}  load {os.getloadavg()[0]:.1f}", flush=True)
+                    if x["rc"]:
+                        print(x["err"], flush=True)
+        phases = {}
+        if a.phases:
+            for name in order:
+                if a.phases != "all" and name not in a.phases.split(","):
+                    continue
+                for m in modes:
+                    desc, argv, stdin, setup = scenarios(img, multi, rws[m], src, work)[name]
+                    if setup:
+                        setup()
+                    x = run_one(argv, stdin, mode_env(m, builddir), log_phases=True)
+                    phases.setdefault(name, {})[m] = x
+                    print(f"phases {name:17} {m:9} {x['wall']:.2f} s {x['marks']}", flush=True)
+        load1 = os.getloadavg()
 
     lines = [
         f"- date: {started}; machine: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs; load average (1/5/15 min) before "
-        f"{load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f}, after "
-        f"{load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f}",
+        f"{os.cpu_count()} CPUs; " + (
+            f"load average (1 min) after each tool run: min {load0[0]:.1f}, median "
+            f"{load0[1]:.1f}, max {load0[2]:.1f}" if a.from_log else
+            f"load average (1/5/15 min) before {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f}, "
+            f"after {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f}"),
         f"- {a.runs} runs per tool and mode, order of the modes rotated each run; "
         "appliances under TCG (force_tcg: no KVM here)",
-        f"- images: Debian 12 minbase (debootstrap), {os.path.getsize(img) // images.MiB} MiB "
-        f"disk, {images.used_bytes(img) // images.MiB} MiB used; a 4-filesystem GPT disk "
-        "(ext4, xfs, btrfs, vfat)" + (" (--quick: tiny tree)" if a.quick else ""),
+        (f"- images: Debian 12 minbase (debootstrap), {os.path.getsize(img) // images.MiB} MiB "
+         f"disk, {images.used_bytes(img) // images.MiB} MiB used; a 4-filesystem GPT disk "
+         "(ext4, xfs, btrfs, vfat)" + (" (--quick: tiny tree)" if a.quick else "")
+         if img else f"- images: see {a.from_log}; rendered from that log"),
         "- figures: median wall s (median CPU s: the tool and all it started); "
         "ratio = median of the per-run ratios",
         "",
@@ -274,7 +319,7 @@ def main():
                   "| tool | mode | launch | work | shutdown | total |", "|---|---|---|---|---|---|"]
         for name in order:
             for m in modes:
-                x = phases[name].get(m)
+                x = phases.get(name, {}).get(m)
                 if not x:
                     continue
                 mk = x["marks"]
@@ -293,7 +338,7 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"results": res, "phases": phases, "load": [load0, load1]}, f, indent=1)
     failed = sum(1 for n in res for m in res[n] for x in res[n][m] if x["rc"])
-    if not a.workdir:
+    if work and not a.workdir:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
