@@ -494,10 +494,10 @@ static const char *const workloads[] = { "launch",
 static void
 usage (void)
 {
-  fprintf (stderr,
-           "usage: gd-bench [--drive IMG] [--mount DEV] [--prefix P] [--null P] "
-           "[--zero P] [--src FILE] [--size BYTES] [--calls N] [--dir D] [--tree T] "
-           "[--file F] [--upload-to P] [--sparse F] [--expect N] [--token T] [--warm] WORKLOAD\nworkloads:");
+  fprintf (stderr, "usage: gd-bench [--drive IMG] [--mount DEV] [--prefix P] [--null P] "
+                   "[--zero P] [--src FILE] [--size BYTES] [--calls N] [--dir D] [--tree T] "
+                   "[--file F] [--upload-to P] [--sparse F] [--expect N] [--token T] [--warm] "
+                   "WORKLOAD\nworkloads:");
   for (const char *const *w = workloads; *w; w++)
     fprintf (stderr, " %s", *w);
   fputc ('\n', stderr);
@@ -507,17 +507,23 @@ usage (void)
 int
 main (int argc, char **argv)
 {
-  static const struct option longopts[] = {
-    { "drive", required_argument, NULL, 'd' },  { "mount", required_argument, NULL, 'm' },
-    { "prefix", required_argument, NULL, 'p' }, { "null", required_argument, NULL, 'n' },
-    { "zero", required_argument, NULL, 'z' },   { "src", required_argument, NULL, 's' },
-    { "size", required_argument, NULL, 'S' },   { "calls", required_argument, NULL, 'c' },
-    { "dir", required_argument, NULL, 'D' },    { "tree", required_argument, NULL, 'T' },
-    { "file", required_argument, NULL, 'F' },   { "expect", required_argument, NULL, 'e' },
-    { "token", required_argument, NULL, 't' },  { "upload-to", required_argument, NULL, 'u' },
-    { "sparse", required_argument, NULL, 'P' }, { "warm", no_argument, NULL, 'W' },
-    { NULL, 0, NULL, 0 }
-  };
+  static const struct option longopts[] = { { "drive", required_argument, NULL, 'd' },
+                                            { "mount", required_argument, NULL, 'm' },
+                                            { "prefix", required_argument, NULL, 'p' },
+                                            { "null", required_argument, NULL, 'n' },
+                                            { "zero", required_argument, NULL, 'z' },
+                                            { "src", required_argument, NULL, 's' },
+                                            { "size", required_argument, NULL, 'S' },
+                                            { "calls", required_argument, NULL, 'c' },
+                                            { "dir", required_argument, NULL, 'D' },
+                                            { "tree", required_argument, NULL, 'T' },
+                                            { "file", required_argument, NULL, 'F' },
+                                            { "expect", required_argument, NULL, 'e' },
+                                            { "token", required_argument, NULL, 't' },
+                                            { "upload-to", required_argument, NULL, 'u' },
+                                            { "sparse", required_argument, NULL, 'P' },
+                                            { "warm", no_argument, NULL, 'W' },
+                                            { NULL, 0, NULL, 0 } };
   int c;
   while ((c = getopt_long (argc, argv, "", longopts, NULL)) != -1)
     switch (c)
