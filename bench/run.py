@@ -69,6 +69,16 @@ NULL_WORKLOADS = {"ping": ("ping_us", "us"),
 # Host mode mounts guest filesystems nodev: no /dev/null or /dev/zero on
 # the guest side, so the protocol-only transfers are live mode only.
 HOST_SKIP = {"upload-null", "download-zero"}
+# Tree walks also run (host mode only) in three more ways, so that host
+# mode is compared with live mode on the same filesystem: a freshly
+# loop-mounted ext4 has cold caches (every fstatat reads inodes through the
+# loop device), a tmpfs never does.
+#   ours-host-warm      host mode, the walk done once untimed first
+#   ours-live-img       live mode (-r) over the host-mode image, loop-mounted
+#                       read-only afresh for the run (cold, like host mode)
+#   ours-live-img-warm  the same, warm
+WALKS = {"ls", "find", "lstatnslist", "tar-out"}
+EXTRA = ["ours-host-warm", "ours-live-img", "ours-live-img-warm"]
 TRANSFER = {"upload-prealloc", "download-sparse", "upload-null", "download-zero",
             "upload-file", "download-file"}
 RSS_AFTER = ["launch", "upload-prealloc", "download-sparse", "upload-file",
@@ -151,6 +161,8 @@ class Setup:
                             "fill", self.image, mnt, stage], check=True)
             os.rmdir(mnt)
             shutil.rmtree(stage)
+            self.imgmnt = os.path.join(w, "imgmnt")
+            os.mkdir(self.imgmnt)
 
     def env(self, daemon):
         e = dict(os.environ)
@@ -162,9 +174,13 @@ class Setup:
         })
         for k in ("LIBGUESTFS_DEBUG", "LIBGUESTFS_TRACE", "GUESTFSD_EXTRA_ARGS"):
             e.pop(k, None)
-        if daemon == "ours-host":
+        if daemon in ("ours-host", "ours-host-warm"):
             e["GUESTFSD_BIN"] = self.ours
             e.pop("GUESTFSD_HV_LIVE", None)
+        elif daemon.startswith("ours-live-img"):
+            e["GUESTFSD_BIN"] = self.ours
+            e["GUESTFSD_HV_LIVE"] = "1"
+            e["GUESTFSD_HV_BIND"] = ":".join([self.builddir, self.imgmnt])
         else:
             e["GUESTFSD_BIN"] = {"ours": self.ours, "real": self.real, "null": self.null}[daemon]
             e["GUESTFSD_HV_LIVE"] = "1"
@@ -176,9 +192,11 @@ class Setup:
 
     def bench_args(self, daemon, workload, small=False, size=None, src=None, sparse=None):
         a = self.args
-        if daemon == "ours-host":
+        if daemon in ("ours-host", "ours-host-warm"):
             args = ["--drive", self.image, "--mount", "/dev/sda", "--prefix", "",
                     "--upload-to", "/upload.bin"]
+        elif daemon.startswith("ours-live-img"):
+            args = ["--drive", self.dummy, "--prefix", self.imgmnt]
         else:
             args = ["--drive", self.dummy, "--prefix", self.data,
                     "--null", "/tmp/null", "--zero", "/tmp/zero",
@@ -192,7 +210,16 @@ class Setup:
                      "--expect", str(a.files // 10)]
         else:
             args += ["--expect", str(a.files)]
-        return [self.gd_bench] + args + [workload]
+        if daemon.endswith("-warm"):
+            args.append("--warm")
+        cmd = [self.gd_bench] + args + [workload]
+        if daemon.startswith("ours-live-img"):
+            # The image mounted afresh, in a mount namespace of its own that
+            # gd-sandbox's inherits; the loop device goes with the namespace.
+            cmd = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec",
+                   'mount -o loop,ro "$1" "$2"; shift 2; exec "$@"', "mount-img",
+                   self.image, self.imgmnt] + cmd
+        return cmd
 
     def run(self, daemon, workload, **kw):
         cmd = self.bench_args(daemon, workload, **kw)
@@ -250,7 +277,7 @@ def canary(setup, daemons):
     reach this machine's root filesystem."""
     token = uuid.uuid4().hex[:12]
     for d in daemons:
-        if d == "ours-host":
+        if d == "ours-host" or d in EXTRA:
             continue
         cmd = [setup.gd_bench, "--drive", setup.dummy, "--token", f"{d}-{token}", "canary"]
         p = subprocess.run(cmd, env=setup.env(d), capture_output=True, text=True, timeout=300)
@@ -369,7 +396,7 @@ def main():
 
 def bench(setup, args, only):
     daemons = ["ours"] + (["real"] if setup.real else []) + \
-        ([] if args.no_host else ["ours-host"])
+        ([] if args.no_host else ["ours-host"] + EXTRA)
     canary(setup, daemons)
     load_before = os.getloadavg()
     start = datetime.datetime.now()
@@ -390,6 +417,8 @@ def bench(setup, args, only):
                 order = order + ["null"]
             for d in order:
                 if d == "ours-host" and w in HOST_SKIP:
+                    continue
+                if d in EXTRA and w not in WALKS:
                     continue
                 r = setup.run(d, w)
                 results.setdefault(d, {}).setdefault(w, []).append(r)
@@ -419,7 +448,7 @@ def bench(setup, args, only):
 def run_scaling(setup, args, daemons):
     """Throughput at 1/4, 1 and 4 times the size (sparse client files), and
     listing at a tenth of the entries: one run each."""
-    live = [d for d in daemons if d != "ours-host"]
+    live = [d for d in daemons if d != "ours-host" and d not in EXTRA]
     rows = []
     for factor in (0.25, 1, 4):
         size = int(args.size * factor)
@@ -476,6 +505,13 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
     cols = ["workload", "ours (-r)", "real (-r)", "ours/real"]
     if "ours-host" in daemons:
         cols.append("ours (host mode)")
+    extra = [d for d in EXTRA if d in daemons]
+    names = {"ours-host-warm": "ours (host mode, warm)",
+             "ours-live-img": "ours (-r) on the host-mode image",
+             "ours-live-img-warm": "ours (-r) on the image, warm"}
+    cols += [names[d] for d in extra]
+    if extra:
+        cols.append("host/-r same image, warm")
     L.append("| " + " | ".join(cols) + " |")
     L.append("|" + "---|" * len(cols))
 
@@ -504,6 +540,11 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
         if "ours-host" in daemons:
             h = get("ours-host")
             cells.append("- (nodev)" if w in HOST_SKIP else fmt_mmm(mmm(h)))
+        for d in extra:
+            cells.append(fmt_mmm(mmm(get(d))) if w in WALKS else "")
+        if extra:
+            rt = ratio(get("ours-host-warm"), get("ours-live-img-warm")) if w in WALKS else None
+            cells.append("" if rt is None else f"{rt:.2f}")
         L.append("| " + " | ".join(cells) + " |")
 
     for w, metric, unit, better, label in WORKLOADS:
@@ -512,7 +553,7 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
         row(label, w, metric, unit)
         if w in SMALL:
             row(f"{label}, daemon CPU", w, "work_cpu_ms", "us", 1000.0 / args.calls, metric)
-        if w in TRANSFER:
+        if w in TRANSFER or w in WALKS:
             row(f"{label}, daemon CPU", w, "work_cpu_ms", "ms", main=metric)
     for w in RSS_AFTER:
         if w in workloads:
@@ -526,6 +567,7 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
                  "", ""]
         if "ours-host" in daemons:
             cells.append("")
+        cells += [""] * (len(cols) - len(cells))
         L.append("| " + " | ".join(cells) + " |")
     for w, label in (("ceiling", "one write per chunk"),
                      ("ceiling-batched", "32 chunks per write")):
@@ -533,6 +575,7 @@ def render(setup, args, daemons, workloads, results, ceil, scaling, start, lb, l
                  fmt_mmm(ceil[w]), "", ""]
         if "ours-host" in daemons:
             cells.append("")
+        cells += [""] * (len(cols) - len(cells))
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
     L.append("Protocol-only transfers: /dev/null and /dev/zero for both daemons in "

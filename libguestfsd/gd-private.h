@@ -217,6 +217,11 @@ typedef enum
   GD_WALK_DEFAULT = 0,
   GD_WALK_SORTED = 1 << 0,    /* entries of each directory in strcmp order */
   GD_WALK_WANT_POST = 1 << 1, /* also call back after a directory's entries */
+  /* The callback looks only at the file type in st->st_mode: where
+   * readdir tells the type, entries are not stat'ed (the other fields of
+   * *st are then zero).  A stat of a file whose inode is not cached is a
+   * disk read, the bulk of a walk over a freshly mounted filesystem. */
+  GD_WALK_TYPE_ONLY = 1 << 2,
 } GdWalkFlags;
 
 /* Return FALSE with *error set to stop the walk. */

@@ -26,13 +26,15 @@ typedef struct
   GString *path;
 } Walk;
 
+/* Each name is stored after one byte holding its d_type. */
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *) a + 1, *(const char *const *) b + 1);
 }
 
-/* The names in a directory (without . and ..), sorted when asked. */
+/* The names in a directory (without . and ..), sorted when asked, each
+ * preceded by its d_type. */
 static GPtrArray *
 read_names (int dfd, gboolean sorted, GError **error)
 {
@@ -52,7 +54,13 @@ read_names (int dfd, gboolean sorted, GError **error)
     {
       const char *n = ent->d_name;
       if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))))
-        g_ptr_array_add (names, g_strdup (n));
+        {
+          size_t len = strlen (n);
+          char *e = g_malloc (len + 2);
+          e[0] = (char) ent->d_type;
+          memcpy (e + 1, n, len + 1);
+          g_ptr_array_add (names, e);
+        }
       errno = 0;
     }
   int saved = errno;
@@ -72,7 +80,7 @@ read_names (int dfd, gboolean sorted, GError **error)
 static gboolean walk_dir (Walk *w, int dfd, GError **error);
 
 static gboolean
-visit (Walk *w, int dfd, const char *name, GError **error)
+visit (Walk *w, int dfd, const char *name, unsigned char type, GError **error)
 {
   size_t saved_len = w->path->len;
   if (w->path->len > 0 && w->path->str[w->path->len - 1] != '/')
@@ -81,7 +89,24 @@ visit (Walk *w, int dfd, const char *name, GError **error)
 
   gboolean ok = FALSE;
   struct stat st;
-  if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+  int sub = -1;
+  if ((w->flags & GD_WALK_TYPE_ONLY) && type != DT_UNKNOWN)
+    {
+      memset (&st, 0, sizeof st);
+      st.st_mode = DTTOIF (type);
+      if (S_ISDIR (st.st_mode))
+        {
+          /* Opened before the callback, so that an entry the directory
+           * listing calls a directory and which is not (a filesystem
+           * changed under us, or a corrupt one) is stat'ed instead. */
+          sub = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (sub < 0)
+            type = DT_UNKNOWN;
+        }
+    }
+  else
+    type = DT_UNKNOWN;
+  if (type == DT_UNKNOWN && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
       gd_perror (error, "%s", w->path->str);
       goto out;
@@ -93,17 +118,22 @@ visit (Walk *w, int dfd, const char *name, GError **error)
     }
   if (!w->func (dfd, name, w->path->str, &st, GD_WALK_PRE, w->data, error))
     goto out;
-  int sub = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0)
+    sub = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sub < 0)
     {
       gd_perror (error, "%s", w->path->str);
       goto out;
     }
-  ok = walk_dir (w, sub, error);
-  close (sub);
+  int opened = sub;
+  sub = -1;
+  ok = walk_dir (w, opened, error);
+  close (opened);
   if (ok && (w->flags & GD_WALK_WANT_POST))
     ok = w->func (dfd, name, w->path->str, &st, GD_WALK_POST, w->data, error);
 out:
+  if (sub >= 0)
+    close (sub);
   g_string_truncate (w->path, saved_len);
   return ok;
 }
@@ -115,8 +145,11 @@ walk_dir (Walk *w, int dfd, GError **error)
   if (names == NULL)
     return FALSE;
   for (guint i = 0; i < names->len; i++)
-    if (!visit (w, dfd, g_ptr_array_index (names, i), error))
-      return FALSE;
+    {
+      const char *e = g_ptr_array_index (names, i);
+      if (!visit (w, dfd, e + 1, (unsigned char) e[0], error))
+        return FALSE;
+    }
   return TRUE;
 }
 

@@ -27,6 +27,9 @@ TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   xz-utils lzop zstd file bsdextrautils uuid-runtime fuseiso fusefat
   exfat-fuse python3-gi gir1.2-glib-2.0 gjs man-db rsync libhivex-bin rpm
   policycoreutils systemd-journal-remote yara grub-pc-bin gnutls-bin"
+# Benchmarks (bench/tools, bench/fleet): FUSE mounts, a Debian 12 image
+# built at bench time, plots.
+BENCH="guestmount debootstrap python3-matplotlib"
 # Building and booting the real appliance (tests/appliance/, tools/build-appliance.sh).
 APPLIANCE="supermin linux-image-amd64"
 # Building the Debian packages (debian/, tools/build-debs.sh), checking them,
@@ -39,7 +42,7 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq $CLIENT $APPLIANCE >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $PACKAGING $CONTAINER >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $TOOLS $BENCH $PACKAGING $CONTAINER >/dev/null
 # supermin builds the appliance from the host's installed packages.
 packages=/usr/lib/x86_64-linux-gnu/guestfs/supermin.d/packages
 if [ -f "$packages" ]; then

@@ -1,7 +1,7 @@
 /* libguestfsd handlers: filesystem probing: type, label, UUID, findfs.
  *
- * Everything goes through "blkid -p" (low-level probing with the cache
- * disabled), run on one device at a time: the cache and the high-level
+ * Everything is low-level probing ("blkid -p", or libblkid's same probe
+ * in process) with the cache disabled, of one device at a time: the cache and the high-level
  * mode could report what a device held before the last mkfs, and searching
  * by label or UUID must only ever look at this daemon's own devices, never
  * at every block device of the machine as findfs(8) would.
@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <blkid.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -99,10 +100,48 @@ probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
   return probe_full (req, node, FALSE, order, error);
 }
 
+/* What "blkid -c /dev/null -p -d -o export" reports, probed with libblkid
+ * in this process: the same low-level probe (superblocks with label, UUID,
+ * type, secondary type, usage and version; partition entry details), the
+ * same outcomes (nothing found and ambivalent signatures give an empty
+ * table), without a blkid process per call (virt-inspector asks for a
+ * filesystem's type, label and UUID one call at a time; each exec of blkid
+ * cost 5-100 ms on a loaded machine).  The blkid call itself still runs
+ * blkid(8), whose output order and DEVNAME it reproduces. */
 GHashTable *
 gd_fs_probe (GdRequest *req, const char *node, GError **error)
 {
-  return probe (req, node, NULL, error);
+  (void) req;
+  blkid_probe pr = blkid_new_probe_from_filename (node);
+  if (pr == NULL)
+    {
+      gd_perror (error, "%s: blkid", node);
+      return NULL;
+    }
+  blkid_probe_enable_superblocks (pr, 1);
+  blkid_probe_set_superblocks_flags (pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+                                             BLKID_SUBLKS_TYPE | BLKID_SUBLKS_SECTYPE |
+                                             BLKID_SUBLKS_USAGE | BLKID_SUBLKS_VERSION);
+  blkid_probe_enable_partitions (pr, 1);
+  blkid_probe_set_partitions_flags (pr, BLKID_PARTS_ENTRY_DETAILS);
+  int rc = blkid_do_safeprobe (pr);
+  if (rc < 0 && rc != -2)
+    {
+      gd_perror (error, "%s: blkid: probe failed", node);
+      blkid_free_probe (pr);
+      return NULL;
+    }
+  GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  int n = rc == 0 ? blkid_probe_numof_values (pr) : 0;
+  for (int i = 0; i < n; i++)
+    {
+      const char *name, *data;
+      size_t len;
+      if (blkid_probe_get_value (pr, i, &name, &data, &len) == 0 && name && data)
+        g_hash_table_replace (h, g_strdup (name), g_strndup (data, len));
+    }
+  blkid_free_probe (pr);
+  return h;
 }
 
 char *

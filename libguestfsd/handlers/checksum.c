@@ -447,7 +447,7 @@ gd_do_checksums_out (GdRequest *req, const char *csumtype, const char *directory
   g_autoptr (GString) line = g_string_new (NULL);
   w.buf = buf;
   w.line = line;
-  gboolean ok = gd_walk (dirfd, "", GD_WALK_DEFAULT, sums_visit, &w, error);
+  gboolean ok = gd_walk (dirfd, "", GD_WALK_TYPE_ONLY, sums_visit, &w, error);
   close (dirfd);
   return ok;
 }

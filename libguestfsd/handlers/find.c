@@ -52,7 +52,7 @@ gd_do_find0 (GdRequest *req, const char *directory, GError **error)
   int fd = gd_open (req, directory, O_PATH | O_DIRECTORY, 0, error);
   if (fd < 0)
     return FALSE;
-  gboolean ok = gd_walk (fd, slash ? "" : "/", GD_WALK_DEFAULT, find_visit, req, error);
+  gboolean ok = gd_walk (fd, slash ? "" : "/", GD_WALK_TYPE_ONLY, find_visit, req, error);
   close (fd);
   return ok;
 }

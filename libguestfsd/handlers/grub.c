@@ -82,7 +82,7 @@ gd_do_grub_install (GdRequest *req, const char *root, const GdDevice *device, GE
           else
             {
               g_autofree char *prefix = g_strconcat (boot, "/grub", NULL);
-              ok = gd_walk (grubfd, prefix, GD_WALK_DEFAULT, refuse_symlinks, NULL, error);
+              ok = gd_walk (grubfd, prefix, GD_WALK_TYPE_ONLY, refuse_symlinks, NULL, error);
               close (grubfd);
             }
         }

@@ -422,6 +422,56 @@ fuse_mount (GdRequest *req, const FuseDriver *drv, const char *node, const char 
  * Mounting.
  */
 
+/* mount(2) straight away when mount(8) would do nothing more: a known
+ * filesystem type without a mount.TYPE helper, and options that are all
+ * mount flags.  FALSE when that does not apply or the kernel refuses: the
+ * caller then runs mount(8), which gives its usual error message.  Saves
+ * an exec of mount(8) (libmount, libblkid, libselinux) per mount: ~3 ms
+ * of CPU on a host, far more in a TCG appliance. */
+static gboolean
+mount_direct (const char *node, const char *target, const char *options, const char *fstype)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long set, clear;
+  } words[] = {
+    { "defaults", 0, 0 },           { "ro", MS_RDONLY, 0 },
+    { "rw", 0, MS_RDONLY },         { "nodev", MS_NODEV, 0 },
+    { "dev", 0, MS_NODEV },         { "nosuid", MS_NOSUID, 0 },
+    { "suid", 0, MS_NOSUID },       { "noexec", MS_NOEXEC, 0 },
+    { "exec", 0, MS_NOEXEC },       { "noatime", MS_NOATIME, 0 },
+    { "relatime", MS_RELATIME, 0 }, { "nodiratime", MS_NODIRATIME, 0 },
+    { "sync", MS_SYNCHRONOUS, 0 },  { "async", 0, MS_SYNCHRONOUS },
+    { "dirsync", MS_DIRSYNC, 0 },
+  };
+  if (fstype == NULL || *fstype == '\0' || strchr (fstype, '/') != NULL ||
+      strchr (fstype, ',') != NULL || g_str_has_prefix (fstype, "fuse"))
+    return FALSE;
+  static const char *const helper_dirs[] = { "/sbin", "/usr/sbin", "/sbin/fs.d", "/sbin/fs" };
+  for (size_t i = 0; i < G_N_ELEMENTS (helper_dirs); i++)
+    {
+      g_autofree char *helper = g_strdup_printf ("%s/mount.%s", helper_dirs[i], fstype);
+      if (access (helper, F_OK) == 0)
+        return FALSE;
+    }
+  unsigned long flags = 0;
+  g_auto (GStrv) opts = g_strsplit (options ? options : "", ",", -1);
+  for (char **o = opts; *o; o++)
+    {
+      if (**o == '\0')
+        continue;
+      size_t i;
+      for (i = 0; i < G_N_ELEMENTS (words); i++)
+        if (strcmp (*o, words[i].name) == 0)
+          break;
+      if (i == G_N_ELEMENTS (words))
+        return FALSE;
+      flags = (flags | words[i].set) & ~words[i].clear;
+    }
+  return mount (node, target, fstype, flags, NULL) == 0;
+}
+
 static gboolean
 mount_node_1 (GdRequest *req, const char *node, const char *target, const char *options,
               const char *vfstype, GError **error)
@@ -446,6 +496,11 @@ mount_node_1 (GdRequest *req, const char *node, const char *target, const char *
       if (gd_conn_host_mode (gd_request_connection (req)))
         options = host_options = g_strconcat (options && *options ? options : "",
                                               options && *options ? "," : "", "nodev,nosuid", NULL);
+      if (mount_direct (node, target, options, vfstype ? vfstype : probed))
+        {
+          gd_sysroot_changed (req);
+          return TRUE;
+        }
       g_ptr_array_add (argv, "mount");
       g_ptr_array_add (argv, "-n"); /* nothing in the host's utab */
       if (options != NULL && *options)

@@ -333,6 +333,7 @@ def test_du_find0():
         fs(g)  # 600 MiB: ext4 with 4 KiB blocks
         t = Tree().dir("d").file("d/one", os.urandom(MiB)).hardlink("d/two", "d/one")
         t.symlink("d/link", "/nowhere")
+        t.symlink("d/dirlink", "/names")  # listed, never followed
         t.dir("names")
         for n in ODD_NAMES:
             t.file("names/" + os.fsdecode(n), "x")
@@ -361,6 +362,11 @@ def test_du_find0():
         assert found[-1].decode() == "/" + "/".join(comps) + "/leaf"
         # A directory comes before its entries.
         assert all(len(found[i]) < len(found[i + 1]) for i in range(len(found) - 1))
+        # Types come from readdir (no stat per entry): symlinks, also to a
+        # directory, are names, and only directories are walked into.
+        g.find0("/d", out)
+        with open(out, "rb") as f:
+            assert sorted(f.read().split(b"\0")[:-1]) == [b"dirlink", b"link", b"one", b"two"]
         g.mkdir("/emptydir")
         g.find0("/emptydir", out)
         assert open(out, "rb").read() == b""
