@@ -28,23 +28,8 @@
 #include "gd-private.h"
 #include "fs-util.h"
 
-/* blkid -d -o export prints values raw except that it puts a backslash
- * before shell-special characters. */
-static char *
-unescape_value (const char *s)
-{
-  GString *out = g_string_sized_new (strlen (s));
-  for (; *s; s++)
-    {
-      if (*s == '\\' && s[1] != '\0')
-        s++;
-      g_string_append_c (out, *s);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static GHashTable *
-parse_export (const char *text, GPtrArray *order, gboolean raw)
+parse_export (const char *text, GPtrArray *order)
 {
   GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto (GStrv) lines = gd_split_lines (text);
@@ -56,26 +41,20 @@ parse_export (const char *text, GPtrArray *order, gboolean raw)
       char *key = g_strndup (*l, eq - *l);
       if (order && !g_hash_table_contains (h, key))
         g_ptr_array_add (order, g_strdup (key));
-      g_hash_table_replace (h, key, raw ? g_strdup (eq + 1) : unescape_value (eq + 1));
+      g_hash_table_replace (h, key, g_strdup (eq + 1));
     }
   return h;
 }
 
-/* io_limits: also the device's I/O limits (blkid -i: MINIMUM_IO_SIZE,
- * PHYSICAL_SECTOR_SIZE, LOGICAL_SECTOR_SIZE ...), as the original's blkid
- * procedure lists them. */
+/* What blkid(8) itself prints for the blkid procedure, in its order, with
+ * the device's I/O limits (-i: MINIMUM_IO_SIZE, PHYSICAL_SECTOR_SIZE,
+ * LOGICAL_SECTOR_SIZE ...) and without -d, so blkid's own escapes
+ * ("EFI\\ System") pass on, as the original's do. */
 static GHashTable *
-probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *order, GError **error)
+probe_program (GdRequest *req, const char *node, GPtrArray *order, GError **error)
 {
-  const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-d", "-o", "export", "--", node, NULL };
-  /* Without -d: blkid's own escapes ("EFI\\ System"), which the original
-   * passes on. */
-  const char *argv_i[] = {
-    "blkid", "-c", "/dev/null", "-p", "-i", "-o", "export", "--", node, NULL
-  };
-  GdRunOpts opts = {
-    .argv = io_limits ? argv_i : argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1
-  };
+  const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-i", "-o", "export", "--", node, NULL };
+  GdRunOpts opts = { .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1 };
   g_autofree char *out = NULL, *err = NULL;
   int status = -1;
   if (!gd_run_full (req, &opts, &out, &err, &status, error))
@@ -89,15 +68,7 @@ probe_full (GdRequest *req, const char *node, gboolean io_limits, GPtrArray *ord
       gd_error (error, "%s: blkid: %s", node, *err ? err : "probe failed");
       return NULL;
     }
-  /* The blkid procedure passes blkid's escapes on ("EFI\\ System"), as
-   * the original does; everything else wants the value. */
-  return parse_export (out, order, io_limits);
-}
-
-static GHashTable *
-probe (GdRequest *req, const char *node, GPtrArray *order, GError **error)
-{
-  return probe_full (req, node, FALSE, order, error);
+  return parse_export (out, order);
 }
 
 /* What "blkid -c /dev/null -p -d -o export" reports, probed with libblkid
@@ -493,7 +464,7 @@ gboolean
 gd_do_blkid (GdRequest *req, const GdDevice *device, char ***ret, GError **error)
 {
   g_autoptr (GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) h = probe_full (req, device->node, TRUE, order, error);
+  g_autoptr (GHashTable) h = probe_program (req, device->node, order, error);
   if (h == NULL)
     return FALSE;
   GPtrArray *out = g_ptr_array_new ();
