@@ -366,7 +366,7 @@ def test_du_find0():
         # directory, are names, and only directories are walked into.
         g.find0("/d", out)
         with open(out, "rb") as f:
-            assert sorted(f.read().split(b"\0")[:-1]) == [b"dirlink", b"link", b"one", b"two"]
+            assert sorted(f.read().split(b"\0")[:-1]) == [b"/dirlink", b"/link", b"/one", b"/two"]
         g.mkdir("/emptydir")
         g.find0("/emptydir", out)
         assert open(out, "rb").read() == b""
