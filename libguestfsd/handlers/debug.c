@@ -438,6 +438,10 @@ debug_sh (GdRequest *req, char *const *argv, char **ret, GError **error)
   if (!need_args (argv, 1, G_MAXUINT, "sh COMMAND...", error) ||
       !daemon_side_allowed (req, "debug sh", error))
     return FALSE;
+  /* Drop the cached fd of the sysroot first: it would make the daemon a
+   * user of it, and virt-customize and virt-sysprep finish with
+   * "debug sh 'fuser -k /sysroot'", which would kill the daemon. */
+  gd_sysroot_changed (req);
   g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
   g_autofree char *root =
       g_strconcat ("root=", gd_conn_sysroot (gd_request_connection (req)), NULL);

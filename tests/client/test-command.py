@@ -225,6 +225,12 @@ def debug_daemon_side():
         assert "GDTEST_VAR=value 1" in g.debug("env", []).split("\n")
         assert g.debug("sh", ["echo", "$GDTEST_VAR"]) == "value 1\n"
         assert g.debug("sh", ["test", "-d", "$root/etc", "&&", "echo", "yes"]) == "yes\n"
+        # virt-customize and virt-sysprep finish with "fuser -k /sysroot":
+        # the daemon must not be a user of the sysroot then (it kept an fd
+        # of it between calls, and the appliance's daemon was killed).
+        assert g.is_dir("/etc")
+        assert g.debug("sh", ["fuser", "$root", ";", "echo", "rc=$?"]).endswith("rc=1\n")
+        g.ping_daemon()
         assert "fd 0 " in g.debug("fds", []) or "fd 1 " in g.debug("fds", [])
         assert g.debug("print", ["to", "stderr"]) == "ok"
         assert g.debug("spew", ["3"]) == "ok"

@@ -54,6 +54,10 @@ NORMALIZE = [
     (r"^\*stdin\*:\d+: ", "*stdin*:N: "),
     # The temporary directory as tools print it without its leading "/".
     (r"(?<![\w/{])var/tmp/gddiff\.\w+", "{tmp-relative}"),
+    # virt-customize's and virt-sysprep's elapsed-time prefix.
+    (r"^\[ *\d+\.\d\] ", "[T] "),
+    # The guests' cache directory (its name has guests.py's hash).
+    (r"/\S*/guests-[0-9a-f]{12}/", "{guests}/"),
 ]
 
 
@@ -133,9 +137,34 @@ def normalize(text, tmp):
     return "\n".join(out)
 
 
+GUESTS = None
+
+
+def guest_image(cache, name):
+    """tests/inspection/guests.py's guest NAME, built once per version of
+    guests.py under CACHE/guests-<hash>/ (not duplicated here)."""
+    global GUESTS
+    if GUESTS is None:
+        sys.path.insert(0, os.path.join(SRCDIR, "tests", "inspection"))
+        import guests as GUESTS
+    with open(GUESTS.__file__, "rb") as f:
+        key = hashlib.sha256(f.read()).hexdigest()[:12]
+    d = os.path.join(cache, "guests-" + key)
+    img = os.path.join(d, name + ".img")
+    if not os.path.exists(img):
+        why = GUESTS.need(name)
+        if why:
+            raise SystemExit(f"guest {name}: cannot build: {why}")
+        os.makedirs(d, exist_ok=True)
+        GUESTS.build(d, name)
+    return img
+
+
 def subst(s, vals):
     for k, v in vals.items():
         s = s.replace("{" + k + "}", v)
+    if "{guest:" in s:
+        s = re.sub(r"\{guest:([\w-]+)\}", lambda m: guest_image(vals["cache"], m.group(1)), s)
     return s
 
 
@@ -294,6 +323,8 @@ def main():
         with tempfile.TemporaryDirectory(prefix="gddiff.", dir="/var/tmp") as tmp:
             vals = {"tmp": tmp, "multi": os.path.join(images, "multi.img"),
                     "small": os.path.join(images, "small.img"), "src": HERE}
+            if not a.from_dir:
+                vals["cache"] = a.cache
             if scen_results is not None:
                 res, el = scen_results, 0.0
             elif kind == "fish":
