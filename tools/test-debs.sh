@@ -9,8 +9,8 @@
 #
 #   --debs DIR    use the .deb files of DIR instead of building them
 #   --appliance   also install libguestfsd-appliance and a kernel, and boot
-#                 the real libguestfs appliance with our daemon (TCG: slow,
-#                 a few minutes; not run by CI)
+#                 the real libguestfs appliance with our daemon (TCG: a few
+#                 minutes; CI runs it, through the debs suite)
 #   --keep        keep the root (prints where)
 #
 # The minimal root is cached as a tarball in /var/cache/libguestfsd by
