@@ -61,18 +61,6 @@ fi
 cp "$debs"/libguestfsd0_*.deb "$debs"/libguestfsd-bin_*.deb "$ctx/debs/"
 cp Containerfile "$ctx/"
 tools/debian-root.sh --sources >"$ctx/debian.sources"
-Types: deb
-URIs: ${mirror:-http://deb.debian.org/debian}
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: ${security:-http://deb.debian.org/debian-security}
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
 
 base_tar=$(tools/debian-root.sh)
 step "podman import $base_tar"
