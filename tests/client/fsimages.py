@@ -63,3 +63,41 @@ def isofs_standin(path):
         os.symlink("/10klines", os.path.join(root, "abssymlink"))
 
     return ext4_from_tree(path, 16, populate)
+
+
+def partitioned_disk(path, parts, label="dos", label_id=None):
+    """A partitioned disk: parts is a list of (image or None, size MiB,
+    sfdisk type[, extra sfdisk fields]); the first partition starts at
+    1 MiB, each next one where the previous one ends.  Returns the start
+    offsets in bytes."""
+    total = 2 + sum(p[1] for p in parts)
+    with open(path, "wb") as f:
+        f.truncate(total * MiB)
+    script = [f"label: {label}"]
+    if label_id:
+        script.append(f"label-id: {label_id}")
+    starts = []
+    start = 1
+    for p in parts:
+        extra = (", " + p[3]) if len(p) > 3 else ""
+        script.append(f"start={start * 2048}, size={p[1] * 2048}, type={p[2]}{extra}")
+        starts.append(start * MiB)
+        start += p[1]
+    subprocess.run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", path],
+                   input="\n".join(script) + "\n", text=True, check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(path, "r+b") as out:
+        for p, off in zip(parts, starts):
+            if p[0] is None:
+                continue
+            with open(p[0], "rb") as src:
+                pos = off
+                while True:
+                    chunk = src.read(MiB)
+                    if not chunk:
+                        break
+                    if chunk.count(0) != len(chunk):
+                        out.seek(pos)
+                        out.write(chunk)
+                    pos += len(chunk)
+    return starts

@@ -34,6 +34,9 @@ import tempfile
 MiB = 1024 * 1024
 SRCDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MINIMAL_HIVE = os.path.join(SRCDIR, "tests", "data", "files", "minimal")
+sys.path.insert(0, os.path.join(SRCDIR, "tests", "client"))
+import fsimages  # noqa: E402  (tests/client: the shared image builders)
+
 KEY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "gdtest-key.asc")
 
 TIME = 1700000000  # 2023-11-14 22:13:20 UTC, every file's time
@@ -125,37 +128,11 @@ def swap(path, size_mib, uuid, label):
 
 def disk(path, parts, label="dos", label_id=None):
     """parts: (image or None, size MiB, sfdisk type[, extra sfdisk fields]),
-    the first at 1 MiB, each next one after the previous one."""
-    total = 2 + sum(p[1] for p in parts)
-    with open(path, "wb") as f:
-        f.truncate(total * MiB)
-    script = [f"label: {label}"]
-    if label_id:
-        script.append(f"label-id: {label_id}")
-    start = 1
-    starts = []
+    the first at 1 MiB, each next one after the previous one; the part
+    images are removed once copied in."""
+    fsimages.partitioned_disk(path, parts, label, label_id)
     for p in parts:
-        extra = (", " + p[3]) if len(p) > 3 else ""
-        script.append(f"start={start * 2048}, size={p[1] * 2048}, type={p[2]}{extra}")
-        starts.append(start * MiB)
-        start += p[1]
-    subprocess.run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", path],
-                   input="\n".join(script) + "\n", text=True, check=True,
-                   stdout=subprocess.DEVNULL)
-    with open(path, "r+b") as out:
-        for p, off in zip(parts, starts):
-            if p[0] is None:
-                continue
-            with open(p[0], "rb") as src:
-                pos = off
-                while True:
-                    chunk = src.read(MiB)
-                    if not chunk:
-                        break
-                    if chunk.count(0) != len(chunk):
-                        out.seek(pos)
-                        out.write(chunk)
-                    pos += len(chunk)
+        if p[0] is not None:
             os.unlink(p[0])
     return path
 
