@@ -150,7 +150,11 @@ set_appliance_environment (void)
     {
       struct stat st;
       if (lstat (std_links[i][0], &st) < 0 && errno == ENOENT)
-        (void) symlink (std_links[i][1], std_links[i][0]);
+        {
+          /* Best effort: only programs that name these paths miss them. */
+          if (symlink (std_links[i][1], std_links[i][0]) < 0)
+            g_debug ("symlink %s: %s", std_links[i][0], g_strerror (errno));
+        }
     }
 }
 

@@ -177,6 +177,21 @@ preserve_fd (int in, int out, const struct stat *st, const char *what)
     gdc_note (errno, "%s: setting times: %s", what, strerror (errno));
 }
 
+/* Owner, mode (unless a symlink's) and times of st onto dname in ddir,
+ * for entries that cannot be opened (symlinks, devices, fifos). */
+static void
+preserve_at (int ddir, const char *dname, const struct stat *st, gboolean with_mode,
+             const char *what)
+{
+  if (fchownat (ddir, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
+    gdc_note (errno, "%s: chown: %s", what, strerror (errno));
+  if (with_mode && fchmodat (ddir, dname, st->st_mode & 07777, 0) < 0)
+    gdc_note (errno, "%s: chmod: %s", what, strerror (errno));
+  struct timespec ts[2] = { st->st_atim, st->st_mtim };
+  if (utimensat (ddir, dname, ts, AT_SYMLINK_NOFOLLOW) < 0)
+    gdc_note (errno, "%s: setting times: %s", what, strerror (errno));
+}
+
 /* ---- one entry ----------------------------------------------------------*/
 
 static gboolean copy_entry (Copy *c, int sdir, const char *sname, const struct stat *st, int ddir,
@@ -312,9 +327,7 @@ copy_symlink (Copy *c, int sdir, const char *sname, const struct stat *st, int d
     }
   if (c->preserve)
     {
-      fchownat (ddir, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
-      struct timespec ts[2] = { st->st_atim, st->st_mtim };
-      utimensat (ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
+      preserve_at (ddir, dname, st, FALSE, c->path->str);
     }
   return TRUE;
 }
@@ -332,10 +345,7 @@ copy_special (Copy *c, const struct stat *st, int ddir, const char *dname)
     }
   if (c->preserve)
     {
-      fchownat (ddir, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
-      fchmodat (ddir, dname, st->st_mode & 07777, 0);
-      struct timespec ts[2] = { st->st_atim, st->st_mtim };
-      utimensat (ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
+      preserve_at (ddir, dname, st, TRUE, c->path->str);
     }
   return TRUE;
 }

@@ -385,17 +385,20 @@ tar_in_child (gpointer p)
         {
           if (deep_dir)
             {
-              if (flags & ARCHIVE_EXTRACT_OWNER)
-                fchownat (deep, base, archive_entry_uid (e), archive_entry_gid (e),
-                          AT_SYMLINK_NOFOLLOW);
-              fchmodat (deep, base, archive_entry_perm (e), 0);
+              if ((flags & ARCHIVE_EXTRACT_OWNER) &&
+                  fchownat (deep, base, archive_entry_uid (e), archive_entry_gid (e),
+                            AT_SYMLINK_NOFOLLOW) < 0)
+                gdc_note (errno, "%s: chown: %s", shown (orig), strerror (errno));
+              if (fchmodat (deep, base, archive_entry_perm (e), 0) < 0)
+                gdc_note (errno, "%s: chmod: %s", shown (orig), strerror (errno));
               struct timespec ts[2] = {
                 { archive_entry_atime (e), archive_entry_atime_nsec (e) },
                 { archive_entry_mtime (e), archive_entry_mtime_nsec (e) },
               };
               if (!archive_entry_atime_is_set (e))
                 ts[0] = ts[1];
-              utimensat (deep, base, ts, AT_SYMLINK_NOFOLLOW);
+              if (utimensat (deep, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                gdc_note (errno, "%s: setting times: %s", shown (orig), strerror (errno));
             }
           archive_write_disk_set_options (out, flags);
           if (fchdir (t->dirfd) < 0)
