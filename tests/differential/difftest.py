@@ -293,7 +293,8 @@ def main():
 
     batches = parse_scenarios(a.scenarios)
     images = "/nonexistent" if a.from_dir else ensure_images(a.cache)
-    env = mode_env(a.mode, a.builddir)
+    # Scenarios run in scratch directories: relative paths would break.
+    env = mode_env(a.mode, os.path.abspath(a.builddir))
     expected = load_expected(os.path.join(HERE, "expected.txt"), a.mode)
     outdir = a.record or a.output
     if outdir:
