@@ -249,13 +249,33 @@ main (int argc, char *argv[])
   gboolean host_mode = !o.live && (o.sysroot != NULL || o.drives != NULL);
   if (host_mode)
     {
-      g_autoptr (GPtrArray) keep = g_ptr_array_new ();
-      if (o.sysroot)
-        g_ptr_array_add (keep, o.sysroot);
+      g_autoptr (GPtrArray) rw = g_ptr_array_new ();
+      g_autoptr (GPtrArray) ro = g_ptr_array_new ();
       for (guint i = 0; o.drives && i < o.drives->len; i++)
-        g_ptr_array_add (keep, (char *) o.drives->pdata[i] + 1);
-      g_ptr_array_add (keep, NULL);
-      if (!guestfsd_enter_host_jail (o.network, (const char *const *) keep->pdata, &error))
+        {
+          char *d = o.drives->pdata[i];
+          g_ptr_array_add (d[0] == 'r' ? ro : rw, d + 1);
+        }
+      g_ptr_array_add (rw, NULL);
+      g_ptr_array_add (ro, NULL);
+      /* A socket path channel: its directory (created, bound, unlinked). */
+      const char *sock = o.channel == NULL                       ? NULL
+                         : g_str_has_prefix (o.channel, "unix:") ? o.channel + 5
+                         : o.channel[0] == '/'                   ? o.channel
+                                                                 : NULL;
+      const char *writable[] = { sock, NULL };
+      const char *readable[] = { o.tls_psk, o.tls_certs, NULL };
+      if (readable[0] == NULL)
+        readable[0] = readable[1], readable[1] = NULL;
+      const GuestfsdJail jail = {
+        .network = o.network,
+        .sysroot = o.sysroot,
+        .drives = (const char *const *) rw->pdata,
+        .drives_ro = (const char *const *) ro->pdata,
+        .writable = writable,
+        .readable = readable,
+      };
+      if (!guestfsd_enter_host_jail (&jail, &error))
         {
           fprintf (stderr, "guestfsd: %s\n", error->message);
           return EXIT_FAILURE;
