@@ -396,7 +396,7 @@ make_root (const GuestfsdJail *jail, GError **error)
                      error))
       return FALSE;
   for (const char *const *d = jail->readable; d && *d; d++)
-    if (!clone_path (places, *d, ro | MOUNT_ATTR_NOEXEC, TRUE, error))
+    if (!clone_path (places, *d, ro, TRUE, error))
       return FALSE;
   find_char_devs ();
 
@@ -415,7 +415,12 @@ make_root (const GuestfsdJail *jail, GError **error)
       !mount_fs ("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error) ||
       !make_dev (error))
     return FALSE;
-  if (mkdir ("/var", 0755) < 0 || symlink ("../tmp", "/var/tmp") < 0 ||
+  /* /var of its own, writable: helpers keep state there (btrfs scrub's
+   * status in /var/lib/btrfs), gone with the jail. */
+  if (!mount_fs ("tmpfs", "/var", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error))
+    return FALSE;
+  if (mkdir ("/var/lib", 0755) < 0 || mkdir ("/var/cache", 0755) < 0 ||
+      symlink ("../tmp", "/var/tmp") < 0 ||
       symlink ("../run", "/var/run") < 0 || symlink ("../run/lock", "/var/lock") < 0 ||
       mkdir ("/run/lock", 01777) < 0 || mkdir ("/root", 0700) < 0 || mkdir ("/proc", 0555) < 0 ||
       mkdir ("/sys", 0555) < 0)

@@ -187,7 +187,7 @@ main (int argc, char *argv[])
       "Live mode (guest agent): work on /, serve client after client, leave filesystems mounted",
       NULL },
     { "test", 't', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o.test_mode,
-      "Test mode: keep the caller's PATH", NULL },
+      "Test mode: keep the caller's PATH (and in host mode its directories in the jail)", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log requests to stderr", NULL },
     { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &o.sysroot,
       "Mount guest filesystems here (host mode; default /sysroot, / with -r)", "DIR" },
@@ -264,16 +264,26 @@ main (int argc, char *argv[])
                          : o.channel[0] == '/'                   ? o.channel
                                                                  : NULL;
       const char *writable[] = { sock, NULL };
-      const char *readable[] = { o.tls_psk, o.tls_certs, NULL };
-      if (readable[0] == NULL)
-        readable[0] = readable[1], readable[1] = NULL;
+      g_autoptr (GPtrArray) readable = g_ptr_array_new ();
+      if (o.tls_psk)
+        g_ptr_array_add (readable, o.tls_psk);
+      if (o.tls_certs)
+        g_ptr_array_add (readable, o.tls_certs);
+      /* Test mode: the caller's PATH, with its own directories (fake
+       * helper programs) visible in the jail. */
+      g_auto (GStrv) path = o.test_mode ? g_strsplit (g_getenv ("PATH") ?: "", ":", -1) : NULL;
+      for (char **p = path; p && *p; p++)
+        if ((*p)[0] == '/' && !g_str_has_prefix (*p, "/usr/") && !g_str_has_prefix (*p, "/bin") &&
+            !g_str_has_prefix (*p, "/sbin"))
+          g_ptr_array_add (readable, *p);
+      g_ptr_array_add (readable, NULL);
       const GuestfsdJail jail = {
         .network = o.network,
         .sysroot = o.sysroot,
         .drives = (const char *const *) rw->pdata,
         .drives_ro = (const char *const *) ro->pdata,
         .writable = writable,
-        .readable = readable,
+        .readable = (const char *const *) readable->pdata,
       };
       if (!guestfsd_enter_host_jail (&jail, &error))
         {
