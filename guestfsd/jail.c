@@ -3,35 +3,47 @@
  * In the appliance the daemon is the init of a virtual machine made for
  * it.  On a host it runs as root beside everything else; the handlers
  * confine every guest path, device and program, and this is the layer
- * below them: should a request get past every check, what it reaches is
+ * below them: should a request get past every check, it finds nothing of
+ * the host to reach.  The daemon gets
  *
- * - a PID namespace of the daemon's own, with a /proc of that namespace:
- *   no other host process is visible, signalled or traced, and their
- *   command lines, environments and fds are not there to read;
- * - that /proc with the kernel's own interfaces masked (kallsyms, kcore,
- *   kmsg, keys, timer_list, sched_debug, the kpage* files: /dev/null) and
- *   the system-wide knobs read-only (/proc/sys, sysrq-trigger), and /sys
- *   without the firmware's tables and the kernel's debug, tracing and
- *   BPF filesystems;
+ * - a PID namespace of its own, with a /proc of that namespace: no other
+ *   host process is visible, signalled or traced;
  * - a network namespace with nothing in it, unless -n asked for the
- *   network (then guest commands use the host's network, as they would
- *   the appliance's);
- * - a private mount namespace, so none of this, and no guest mount, is
- *   seen outside.
+ *   network (then guest commands use the host's, as they would the
+ *   appliance's);
+ * - a mount namespace whose root is a new tmpfs (pivot_root: the host's
+ *   tree is detached), read-only, holding only
+ *   - /usr and the /bin, /sbin, /lib* links (merged /usr) or directories,
+ *     read-only, nosuid, nodev: the helper programs and their libraries;
+ *   - /etc read-only with its secrets masked (shadow, sudoers, ssh and TLS
+ *     keys, keytab, VPN and network secrets, credential stores ...).  The
+ *     whole of it rather than chosen files: helpers read the loader's
+ *     cache, passwd/group, mke2fs.conf, lvm.conf, the alternatives'
+ *     links, localtime, magic, resolv.conf ..., and a list would break
+ *     one of them silently at the next package update;
+ *   - what the daemon was given, at the same host paths: the sysroot's
+ *     parent directory (the sysroot must not be a mount point itself),
+ *     the drives' image files (read-only for --drive-ro), the channel
+ *     socket's directory, the TLS keys; with -n the resolver's file when
+ *     /etc/resolv.conf links elsewhere; in test mode (-t) the
+ *     directories of PATH (fake helper programs);
+ *   - a /dev of its own: null, zero, full, random, urandom, the control
+ *     nodes the handlers use when the host has them (loop-control,
+ *     fuse, btrfs-control, mapper/control), a devpts instance and a
+ *     /dev/shm of its own.  No tty, console, disk, memory or kernel log
+ *     node of the host's.  The nodes of the daemon's loop devices and
+ *     their partitions are made by the library as the kernel creates
+ *     them (libguestfsd/gd-devnodes.c), told so by GD_DEVNODES_MARKER;
+ *   - a /proc of the PID namespace with the kernel's own interfaces
+ *     masked (kallsyms, kcore, kmsg, keys, timer_list, the kpage* files:
+ *     /dev/null) and /proc/sys read-only; a new /sys, read-only, without
+ *     the firmware's tables and the debug, tracing and BPF filesystems;
+ *   - private /tmp, /run and /var (tmpfs; /var/tmp is /tmp) and an empty
+ *     /root.
  *
- * - the host's private data masked: homes, /root, /var/tmp, /srv, /mnt,
- *   /media, ssh keys, shadow passwords, users' runtime directories,
- *   container and VM storage, /dev/mem, /dev/kmsg ... (an empty read-only
- *   tmpfs or /dev/null), except where the sysroot or a drive is.
- *
- * - the host's system read-only: the root filesystem and /usr, /etc,
- *   /boot ... when they are mounts of their own; writable are /tmp, the
- *   sysroot and the drives (bound over themselves), /run and /dev.
- *
- * The daemon keeps the rest of the host's tree visible (helper programs,
- * /etc) and /dev (its loop devices and their partitions appear there as
- * udev makes them); a root of its own is left for later (see
- * man/guestfsd.8, Host mode boundary).
+ * This is a boundary for paths, not for code: the daemon keeps its
+ * capabilities (it mounts, makes nodes), which is why guest programs run
+ * in handlers/sandbox.c and the daemon-side debug calls are refused.
  *
  * Shape: the process that was started stays outside, waits and exits
  * with the daemon's status; its child is PID 1 of the new namespace, a
@@ -398,6 +410,13 @@ make_root (const GuestfsdJail *jail, GError **error)
   for (const char *const *d = jail->readable; d && *d; d++)
     if (!clone_path (places, *d, ro, TRUE, error))
       return FALSE;
+  /* With the network: the resolver's file, when /etc/resolv.conf links
+   * out of /etc (systemd-resolved's, in /run). */
+  g_autofree char *resolv = jail->network ? realpath ("/etc/resolv.conf", NULL) : NULL;
+  if (resolv != NULL && !g_str_has_prefix (resolv, "/etc/") &&
+      !g_str_has_prefix (resolv, "/usr/") &&
+      !clone_path (places, resolv, ro | MOUNT_ATTR_NOEXEC, TRUE, error))
+    return FALSE;
   find_char_devs ();
 
   /* The new root, moved into: the host's tree is detached. */
@@ -420,10 +439,9 @@ make_root (const GuestfsdJail *jail, GError **error)
   if (!mount_fs ("tmpfs", "/var", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error))
     return FALSE;
   if (mkdir ("/var/lib", 0755) < 0 || mkdir ("/var/cache", 0755) < 0 ||
-      symlink ("../tmp", "/var/tmp") < 0 ||
-      symlink ("../run", "/var/run") < 0 || symlink ("../run/lock", "/var/lock") < 0 ||
-      mkdir ("/run/lock", 01777) < 0 || mkdir ("/root", 0700) < 0 || mkdir ("/proc", 0555) < 0 ||
-      mkdir ("/sys", 0555) < 0)
+      symlink ("../tmp", "/var/tmp") < 0 || symlink ("../run", "/var/run") < 0 ||
+      symlink ("../run/lock", "/var/lock") < 0 || mkdir ("/run/lock", 01777) < 0 ||
+      mkdir ("/root", 0700) < 0 || mkdir ("/proc", 0555) < 0 || mkdir ("/sys", 0555) < 0)
     return jail_error (error, "cannot make", "the root's directories");
   for (guint i = system_places; i < places->len; i++)
     if (!put (places->pdata[i], error))

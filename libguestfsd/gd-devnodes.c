@@ -101,6 +101,31 @@ is_partition_name (const char *disk, const char *name)
 }
 
 void
+gd_devnodes_prune_loops (void)
+{
+  if (!gd_devnodes_managed ())
+    return;
+  g_autoptr (GDir) dev = g_dir_open ("/dev", 0, NULL);
+  const char *name;
+  while (dev != NULL && (name = g_dir_read_name (dev)) != NULL)
+    {
+      if (!g_str_has_prefix (name, "loop") || name[4] == '\0')
+        continue;
+      gboolean digits = TRUE;
+      for (const char *p = name + 4; *p && digits; p++)
+        digits = g_ascii_isdigit (*p);
+      if (!digits)
+        continue;
+      g_autofree char *backing = g_strdup_printf ("/sys/class/block/%s/loop/backing_file", name);
+      if (access (backing, F_OK) < 0)
+        {
+          g_autofree char *node = g_strconcat ("/dev/", name, NULL);
+          unlink (node);
+        }
+    }
+}
+
+void
 gd_devnodes_sync_partitions (const char *disk_node)
 {
   if (!gd_devnodes_managed () || !g_str_has_prefix (disk_node, "/dev/"))

@@ -29,4 +29,9 @@ gboolean gd_devnodes_make (const char *name);
  * through gd_partitions_sync.  Nothing if /dev is not managed. */
 void gd_devnodes_sync_partitions (const char *disk_node);
 
+/* Removes the nodes of loop devices that are bound to nothing any more
+ * (mount_loop's, once unmounted): the host may give the number to
+ * another user next.  Nothing if /dev is not managed. */
+void gd_devnodes_prune_loops (void);
+
 G_END_DECLS

@@ -27,7 +27,10 @@ int
 gd_loop_open_node (const char *node, int flags)
 {
   if (g_str_has_prefix (node, "/dev/"))
-    gd_devnodes_make (node + 5);
+    {
+      gd_devnodes_prune_loops ();
+      gd_devnodes_make (node + 5);
+    }
   for (int tries = 0; tries < 200; tries++)
     {
       int fd = open (node, flags | O_CLOEXEC);
