@@ -57,6 +57,29 @@ options_clear (void)
   g_clear_pointer (&o.drives, g_ptr_array_unref);
 }
 
+/* *path made canonical if it exists; with in_dir, also if only its
+ * directory does (a socket to be made there). */
+static void
+canonicalize (char **path, gboolean in_dir)
+{
+  if (*path == NULL)
+    return;
+  char *real = realpath (*path, NULL);
+  if (real == NULL && in_dir)
+    {
+      g_autofree char *dir = g_path_get_dirname (*path);
+      g_autofree char *base = g_path_get_basename (*path);
+      g_autofree char *rdir = realpath (dir, NULL);
+      if (rdir != NULL)
+        real = g_build_filename (rdir, base, NULL);
+    }
+  if (real != NULL)
+    {
+      g_free (*path);
+      *path = real;
+    }
+}
+
 static gboolean
 drive_cb (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -249,6 +272,24 @@ main (int argc, char *argv[])
   gboolean host_mode = !o.live && (o.sysroot != NULL || o.drives != NULL);
   if (host_mode)
     {
+      /* The jail shows each at its canonical path only: use that. */
+      canonicalize (&o.sysroot, FALSE);
+      for (guint i = 0; o.drives && i < o.drives->len; i++)
+        {
+          g_autofree char *path = g_strdup ((char *) o.drives->pdata[i] + 1);
+          canonicalize (&path, FALSE);
+          char *d = g_strdup_printf ("%c%s", ((char *) o.drives->pdata[i])[0], path);
+          g_free (o.drives->pdata[i]);
+          o.drives->pdata[i] = d;
+        }
+      if (o.channel != NULL && (o.channel[0] == '/' || g_str_has_prefix (o.channel, "unix:")))
+        {
+          gboolean prefixed = o.channel[0] != '/';
+          g_autofree char *path = g_strdup (o.channel + (prefixed ? 5 : 0));
+          canonicalize (&path, TRUE);
+          g_free (o.channel);
+          o.channel = g_strconcat (prefixed ? "unix:" : "", path, NULL);
+        }
       g_autoptr (GPtrArray) rw = g_ptr_array_new ();
       g_autoptr (GPtrArray) ro = g_ptr_array_new ();
       for (guint i = 0; o.drives && i < o.drives->len; i++)

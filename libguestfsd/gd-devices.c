@@ -725,6 +725,8 @@ gd_device_table_partitions (GdDeviceTable *table)
   for (guint i = 0; i < table->drives->len; i++)
     {
       GdDrive *d = g_ptr_array_index (table->drives, i);
+      /* In the jail's /dev: every partition listed has its node. */
+      gd_devnodes_sync_partitions (d->node);
       g_autoptr (GDir) dir = g_dir_open (d->syspath, 0, NULL);
       if (dir == NULL)
         continue;
