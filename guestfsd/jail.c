@@ -506,6 +506,9 @@ set_up (const GuestfsdJail *jail, GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (private_files); i++)
     if (!bind_over ("/dev/null", private_files[i], 0, error))
       return FALSE;
+  /* The caller's TMPDIR is not in the jail: its own /tmp is private. */
+  if (g_getenv ("TMPDIR") != NULL)
+    g_setenv ("TMPDIR", "/tmp", TRUE);
   /* Nothing is written on the root itself. */
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
   if (mount_setattr (AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
