@@ -373,6 +373,7 @@ make_root (const GuestfsdJail *jail, GError **error)
   };
   const unsigned int ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   g_autoptr (GPtrArray) places = g_ptr_array_new_with_free_func (place_free);
+  gboolean top_sysroot = FALSE;
   if (!clone_path (places, "/usr", ro, FALSE, error) ||
       !clone_path (places, "/etc", ro, FALSE, error))
     return FALSE;
@@ -392,8 +393,14 @@ make_root (const GuestfsdJail *jail, GError **error)
           errno = EINVAL;
           return jail_error (error, "cannot serve the host's root as a sysroot", "/");
         }
-      if (!clone_path (places, strcmp (parent, "/") == 0 ? jail->sysroot : parent,
-                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, FALSE, error))
+      /* A top-level sysroot (/sysroot): an empty one is made in the jail
+       * (binding it would make it a mount point); one with contents is
+       * bound, and shows as mounted. */
+      g_autoptr (GDir) dir = NULL;
+      top_sysroot = strcmp (parent, "/") == 0 && (dir = g_dir_open (jail->sysroot, 0, NULL)) &&
+                    g_dir_read_name (dir) == NULL;
+      if (!top_sysroot && !clone_path (places, strcmp (parent, "/") == 0 ? jail->sysroot : parent,
+                                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, FALSE, error))
         return FALSE;
     }
   for (const char *const *d = jail->drives; d && *d; d++)
@@ -447,8 +454,9 @@ make_root (const GuestfsdJail *jail, GError **error)
     if (!put (places->pdata[i], error))
       return FALSE;
   /* The default sysroot of host mode without --sysroot. */
-  if (jail->sysroot == NULL && mkdir ("/sysroot", 0755) < 0)
-    return jail_error (error, "cannot make", "/sysroot");
+  const char *made = jail->sysroot == NULL ? "/sysroot" : top_sysroot ? jail->sysroot : NULL;
+  if (made != NULL && mkdir (made, 0755) < 0 && errno != EEXIST)
+    return jail_error (error, "cannot make", made);
   return TRUE;
 }
 

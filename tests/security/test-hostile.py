@@ -799,8 +799,12 @@ def daemon_root():
                 with open(root + path, "rb") as f:
                     count("daemon-root", f.read(1) != b"", f"the daemon reads {path}")
         # The host's /tmp: only the daemon's own directories are there.
-        own = {copy.split("/")[2]} | {n for n in os.listdir(root + "/tmp")
-                                      if n.startswith("guestfsd-hv.")}
+        # (The drive's directory by its first component below /tmp; the
+        # jail's /var/tmp is its /tmp.)
+        in_jail = "/tmp/" + copy[len("/var/tmp/"):] if copy.startswith("/var/tmp/") else copy
+        own = {n for n in os.listdir(root + "/tmp") if n.startswith("guestfsd-hv.")}
+        if in_jail.startswith("/tmp/"):
+            own.add(in_jail.split("/")[2])
         extra = [n for n in os.listdir(root + "/tmp") if n not in own]
         count("daemon-root", bool(extra), f"the daemon's /tmp holds {extra}")
         hidden = [n for n in os.listdir("/tmp") if n not in own and os.path.lexists(
