@@ -21,9 +21,9 @@
  *     cache, passwd/group, mke2fs.conf, lvm.conf, the alternatives'
  *     links, localtime, magic, resolv.conf ..., and a list would break
  *     one of them silently at the next package update;
- *   - what the daemon was given, at the same host paths: the sysroot's
- *     parent directory (the sysroot must not be a mount point itself),
- *     the drives' image files (read-only for --drive-ro), the channel
+ *   - what the daemon was given, at the same host paths: the sysroot
+ *     (a mount point then, which the library takes for the sysroot
+ *     itself, not for a guest filesystem), the drives' image files (read-only for --drive-ro), the channel
  *     socket's directory, the TLS keys; with -n the resolver's file when
  *     /etc/resolv.conf links elsewhere; in test mode (-t) the
  *     directories of PATH (fake helper programs);
@@ -373,7 +373,6 @@ make_root (const GuestfsdJail *jail, GError **error)
   };
   const unsigned int ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   g_autoptr (GPtrArray) places = g_ptr_array_new_with_free_func (place_free);
-  gboolean top_sysroot = FALSE;
   if (!clone_path (places, "/usr", ro, FALSE, error) ||
       !clone_path (places, "/etc", ro, FALSE, error))
     return FALSE;
@@ -381,26 +380,19 @@ make_root (const GuestfsdJail *jail, GError **error)
     if (!clone_path (places, system_dirs[i], ro, TRUE, error))
       return FALSE;
   guint system_places = places->len;
-  /* What the daemon was given, at the same paths: the sysroot's parent
-   * (the sysroot must not be a mount point of its own, or the daemon
-   * would see a filesystem mounted on it), the drives, the channel's
-   * directory, the TLS keys. */
+  /* What the daemon was given, at the same paths: the sysroot, the
+   * drives, the channel's directory, the TLS keys. */
   if (jail->sysroot != NULL)
     {
-      g_autofree char *parent = g_path_get_dirname (jail->sysroot);
       if (strcmp (jail->sysroot, "/") == 0)
         {
           errno = EINVAL;
           return jail_error (error, "cannot serve the host's root as a sysroot", "/");
         }
-      /* A top-level sysroot (/sysroot): an empty one is made in the jail
-       * (binding it would make it a mount point); one with contents is
-       * bound, and shows as mounted. */
-      g_autoptr (GDir) dir = NULL;
-      top_sysroot = strcmp (parent, "/") == 0 && (dir = g_dir_open (jail->sysroot, 0, NULL)) &&
-                    g_dir_read_name (dir) == NULL;
-      if (!top_sysroot && !clone_path (places, strcmp (parent, "/") == 0 ? jail->sysroot : parent,
-                                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, FALSE, error))
+      /* The sysroot itself, nothing beside it: the library takes the
+       * mount found on the sysroot when a client comes for the sysroot,
+       * not for a guest filesystem (gd_mounts_list). */
+      if (!clone_path (places, jail->sysroot, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, FALSE, error))
         return FALSE;
     }
   for (const char *const *d = jail->drives; d && *d; d++)
@@ -454,9 +446,8 @@ make_root (const GuestfsdJail *jail, GError **error)
     if (!put (places->pdata[i], error))
       return FALSE;
   /* The default sysroot of host mode without --sysroot. */
-  const char *made = jail->sysroot == NULL ? "/sysroot" : top_sysroot ? jail->sysroot : NULL;
-  if (made != NULL && mkdir (made, 0755) < 0 && errno != EEXIST)
-    return jail_error (error, "cannot make", made);
+  if (jail->sysroot == NULL && mkdir ("/sysroot", 0755) < 0)
+    return jail_error (error, "cannot make", "/sysroot");
   return TRUE;
 }
 
