@@ -3,35 +3,47 @@
  * In the appliance the daemon is the init of a virtual machine made for
  * it.  On a host it runs as root beside everything else; the handlers
  * confine every guest path, device and program, and this is the layer
- * below them: should a request get past every check, what it reaches is
+ * below them: should a request get past every check, it finds nothing of
+ * the host to reach.  The daemon gets
  *
- * - a PID namespace of the daemon's own, with a /proc of that namespace:
- *   no other host process is visible, signalled or traced, and their
- *   command lines, environments and fds are not there to read;
- * - that /proc with the kernel's own interfaces masked (kallsyms, kcore,
- *   kmsg, keys, timer_list, sched_debug, the kpage* files: /dev/null) and
- *   the system-wide knobs read-only (/proc/sys, sysrq-trigger), and /sys
- *   without the firmware's tables and the kernel's debug, tracing and
- *   BPF filesystems;
+ * - a PID namespace of its own, with a /proc of that namespace: no other
+ *   host process is visible, signalled or traced;
  * - a network namespace with nothing in it, unless -n asked for the
- *   network (then guest commands use the host's network, as they would
- *   the appliance's);
- * - a private mount namespace, so none of this, and no guest mount, is
- *   seen outside.
+ *   network (then guest commands use the host's, as they would the
+ *   appliance's);
+ * - a mount namespace whose root is a new tmpfs (pivot_root: the host's
+ *   tree is detached), read-only, holding only
+ *   - /usr and the /bin, /sbin, /lib* links (merged /usr) or directories,
+ *     read-only, nosuid, nodev: the helper programs and their libraries;
+ *   - /etc read-only with its secrets masked (shadow, sudoers, ssh and TLS
+ *     keys, keytab, VPN and network secrets, credential stores ...).  The
+ *     whole of it rather than chosen files: helpers read the loader's
+ *     cache, passwd/group, mke2fs.conf, lvm.conf, the alternatives'
+ *     links, localtime, magic, resolv.conf ..., and a list would break
+ *     one of them silently at the next package update;
+ *   - what the daemon was given, at the same host paths: the sysroot
+ *     (a mount point then, which the library takes for the sysroot
+ *     itself, not for a guest filesystem), the drives' image files (read-only for --drive-ro), the channel
+ *     socket's directory, the TLS keys; with -n the resolver's file when
+ *     /etc/resolv.conf links elsewhere; in test mode (-t) the
+ *     directories of PATH (fake helper programs);
+ *   - a /dev of its own: null, zero, full, random, urandom, the control
+ *     nodes the handlers use when the host has them (loop-control,
+ *     fuse, btrfs-control, mapper/control), a devpts instance and a
+ *     /dev/shm of its own.  No tty, console, disk, memory or kernel log
+ *     node of the host's.  The nodes of the daemon's loop devices and
+ *     their partitions are made by the library as the kernel creates
+ *     them (libguestfsd/gd-devnodes.c), told so by GD_DEVNODES_MARKER;
+ *   - a /proc of the PID namespace with the kernel's own interfaces
+ *     masked (kallsyms, kcore, kmsg, keys, timer_list, the kpage* files:
+ *     /dev/null) and /proc/sys read-only; a new /sys, read-only, without
+ *     the firmware's tables and the debug, tracing and BPF filesystems;
+ *   - private /tmp, /run and /var (tmpfs; /var/tmp is /tmp) and an empty
+ *     /root.
  *
- * - the host's private data masked: homes, /root, /var/tmp, /srv, /mnt,
- *   /media, ssh keys, shadow passwords, users' runtime directories,
- *   container and VM storage, /dev/mem, /dev/kmsg ... (an empty read-only
- *   tmpfs or /dev/null), except where the sysroot or a drive is.
- *
- * - the host's system read-only: the root filesystem and /usr, /etc,
- *   /boot ... when they are mounts of their own; writable are /tmp, the
- *   sysroot and the drives (bound over themselves), /run and /dev.
- *
- * The daemon keeps the rest of the host's tree visible (helper programs,
- * /etc) and /dev (its loop devices and their partitions appear there as
- * udev makes them); a root of its own is left for later (see
- * man/guestfsd.8, Host mode boundary).
+ * This is a boundary for paths, not for code: the daemon keeps its
+ * capabilities (it mounts, makes nodes), which is why guest programs run
+ * in handlers/sandbox.c and the daemon-side debug calls are refused.
  *
  * Shape: the process that was started stays outside, waits and exits
  * with the daemon's status; its child is PID 1 of the new namespace, a
@@ -56,11 +68,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "gd-devnodes.h"
 #include "jail.h"
 
 static int
@@ -146,35 +161,6 @@ mask_dir (const char *dst, GError **error)
   return TRUE;
 }
 
-/* Whether path is dir, below it, or above it. */
-static gboolean
-related (const char *dir, const char *path)
-{
-  gsize n = strlen (dir), m = strlen (path);
-  if (m >= n)
-    return strncmp (dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-  return strncmp (dir, path, m) == 0 && (dir[m] == '/' || m == 1);
-}
-
-static gboolean
-keeps (const char *dir, const char *const *keep)
-{
-  for (; keep && *keep; keep++)
-    if (related (dir, *keep))
-      return TRUE;
-  return FALSE;
-}
-
-/* Whether path is the root of a mount. */
-static gboolean
-is_mount_root (const char *path)
-{
-  struct statx stx;
-  return statx (AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
-         (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
 static gboolean
 jail_error (GError **error, const char *what, const char *path)
 {
@@ -184,78 +170,308 @@ jail_error (GError **error, const char *what, const char *path)
   return FALSE;
 }
 
-/* The host's system read-only for the daemon: the root filesystem's mount
- * and the system's own separate mounts (/usr, /etc, /boot ...), not
- * recursively (/proc, /sys, /dev, /run and /tmp keep their own flags).
- * What the daemon writes on them (/tmp, the sysroot, the drives) gets a
- * writable bind mount of its own first. */
-static gboolean
-read_only_system (const char *const *keep, GError **error)
+/* ------------------------------------------------------------------------
+ * The root of the jail.
+ */
+
+typedef struct
 {
-  static const char *const system_mounts[] = {
-    "/", "/usr", "/etc", "/boot", "/boot/efi", "/var", "/opt", "/srv", "/home", "/root",
-  };
-  /* The sysroot itself must not become a mount point (the daemon would
-   * see a filesystem mounted there): its parent is bound instead. */
-  for (const char *const *k = keep; k && *k; k++)
-    if (strcmp (*k, "/") == 0)
-      return TRUE; /* the sysroot is "/": nothing to protect */
-  g_autoptr (GPtrArray) writable = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (writable, g_strdup ("/tmp"));
-  for (const char *const *k = keep; k && *k; k++)
+  int tree;   /* detached clone of the host's path (open_tree), or -1 */
+  char *path; /* where it goes in the jail: its host path */
+  gboolean is_dir;
+  gboolean is_link; /* a symlink of the host's (/bin -> usr/bin): copied */
+  char *link;
+  gboolean blk; /* a block device given as a drive: a node of its own */
+  dev_t rdev;
+} Place;
+
+static void
+place_free (gpointer p)
+{
+  Place *pl = p;
+  if (pl->tree >= 0)
+    close (pl->tree);
+  g_free (pl->path);
+  g_free (pl->link);
+  g_free (pl);
+}
+
+/* A detached clone of the host's path, with attrs set on every mount in
+ * it; NULL (and no error) if the host has no such path and optional. */
+static gboolean
+clone_path (GPtrArray *places, const char *path, unsigned int attrs, gboolean optional,
+            GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
     {
-      struct stat st;
-      if ((related ("/tmp", *k) && strcmp (*k, "/") != 0) || lstat (*k, &st) < 0)
-        continue;
-      g_ptr_array_add (writable, S_ISDIR (st.st_mode) ? g_path_get_dirname (*k) : g_strdup (*k));
+      if (optional && errno == ENOENT)
+        return TRUE;
+      return jail_error (error, "cannot find", path);
     }
-  for (guint i = 0; i < writable->len; i++)
+  Place *pl = g_new0 (Place, 1);
+  pl->tree = -1;
+  pl->path = g_strdup (path);
+  pl->is_dir = S_ISDIR (st.st_mode);
+  if (S_ISLNK (st.st_mode))
     {
-      const char *w = writable->pdata[i];
-      struct stat st;
-      if (strcmp (w, "/") == 0 || lstat (w, &st) < 0 || is_mount_root (w))
-        continue;
-      if (mount (w, w, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return jail_error (error, "cannot keep writable", w);
+      pl->is_link = TRUE;
+      pl->link = g_file_read_link (path, NULL);
+      if (pl->link == NULL)
+        {
+          place_free (pl);
+          return jail_error (error, "cannot read", path);
+        }
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (system_mounts); i++)
+  else if (S_ISBLK (st.st_mode))
     {
-      const char *m = system_mounts[i];
-      if (!is_mount_root (m))
-        continue;
-      struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-      if (mount_setattr (AT_FDCWD, m, 0, &ro, sizeof ro) < 0)
-        return jail_error (error, "cannot make read-only", m);
+      pl->blk = TRUE;
+      pl->rdev = st.st_rdev;
     }
+  else
+    {
+      pl->tree = open_tree (AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      struct mount_attr attr = { .attr_set = attrs };
+      if (pl->tree < 0 || (attrs && mount_setattr (pl->tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                                                   &attr, sizeof attr) < 0))
+        {
+          int saved = errno;
+          place_free (pl);
+          errno = saved;
+          return jail_error (error, "cannot bind", path);
+        }
+    }
+  g_ptr_array_add (places, pl);
   return TRUE;
 }
 
-/* In the new namespaces, before the daemon starts.  keep: host paths the
- * daemon was given (the sysroot, the drives), canonical. */
+/* mkdir -p of path's parents in the jail. */
 static gboolean
-set_up (const char *const *keep, GError **error)
+make_parents (const char *path, GError **error)
 {
-  /* The host's private data, which no handler needs: users' homes,
-   * secrets, other programs' temporary files and sockets.  Not where the
-   * daemon's own sysroot or drives are. */
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    return jail_error (error, "cannot make", dir);
+  return TRUE;
+}
+
+static gboolean
+put (Place *pl, GError **error)
+{
+  if (!make_parents (pl->path, error))
+    return FALSE;
+  struct stat st;
+  gboolean exists = lstat (pl->path, &st) == 0;
+  if (pl->is_link)
+    return exists || symlink (pl->link, pl->path) == 0 ||
+           jail_error (error, "cannot make the link", pl->path);
+  if (pl->blk)
+    return (exists && S_ISBLK (st.st_mode) && st.st_rdev == pl->rdev) ||
+           mknod (pl->path, S_IFBLK | 0600, pl->rdev) == 0 ||
+           jail_error (error, "cannot make the node", pl->path);
+  if (!exists)
+    {
+      int r = pl->is_dir ? mkdir (pl->path, 0755) : mknod (pl->path, S_IFREG | 0600, 0);
+      if (r < 0)
+        return jail_error (error, "cannot make", pl->path);
+    }
+  if (move_mount (pl->tree, "", AT_FDCWD, pl->path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return jail_error (error, "cannot bind", pl->path);
+  close (pl->tree);
+  pl->tree = -1;
+  return TRUE;
+}
+
+static gboolean
+mount_fs (const char *type, const char *path, unsigned long flags, const char *opts, GError **error)
+{
+  if (mkdir (path, 0755) < 0 && errno != EEXIST)
+    return jail_error (error, "cannot make", path);
+  if (mount (type, path, type, flags, opts) < 0)
+    return jail_error (error, "cannot mount", path);
+  return TRUE;
+}
+
+/* The character devices of the jail's /dev: the harmless ones, and what
+ * the handlers open (loop-control for the drives and mount_loop, fuse
+ * for the FUSE filesystems, btrfs-control for multi-device btrfs,
+ * device-mapper's control for LVM and LUKS).  Numbers as the host's. */
+typedef struct
+{
+  const char *name;
+  gboolean optional;
+  dev_t rdev;
+} CharDev;
+
+static CharDev char_devs[] = {
+  { "null", FALSE, 0 },   { "zero", FALSE, 0 },         { "full", FALSE, 0 },
+  { "random", FALSE, 0 }, { "urandom", FALSE, 0 },      { "loop-control", TRUE, 0 },
+  { "fuse", TRUE, 0 },    { "btrfs-control", TRUE, 0 }, { "mapper/control", TRUE, 0 },
+};
+
+static void
+find_char_devs (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (char_devs); i++)
+    {
+      g_autofree char *host = g_strconcat ("/dev/", char_devs[i].name, NULL);
+      struct stat st;
+      char_devs[i].rdev = stat (host, &st) == 0 && S_ISCHR (st.st_mode) ? st.st_rdev : 0;
+    }
+}
+
+static gboolean
+make_dev (GError **error)
+{
+  if (!mount_fs ("tmpfs", "/dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m,nr_inodes=4096", error))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (char_devs); i++)
+    {
+      if (char_devs[i].rdev == 0)
+        {
+          if (char_devs[i].optional)
+            continue;
+          errno = ENODEV;
+          return jail_error (error, "the host has no", char_devs[i].name);
+        }
+      g_autofree char *node = g_strconcat ("/dev/", char_devs[i].name, NULL);
+      if (!make_parents (node, error))
+        return FALSE;
+      if (mknod (node, S_IFCHR | 0666, char_devs[i].rdev) < 0 || chmod (node, 0666) < 0)
+        return jail_error (error, "cannot make", node);
+    }
+  static const char *const links[][2] = {
+    { "pts/ptmx", "/dev/ptmx" },          { "/proc/self/fd", "/dev/fd" },
+    { "/proc/self/fd/0", "/dev/stdin" },  { "/proc/self/fd/1", "/dev/stdout" },
+    { "/proc/self/fd/2", "/dev/stderr" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (links); i++)
+    if (symlink (links[i][0], links[i][1]) < 0)
+      return jail_error (error, "cannot make", links[i][1]);
+  if (!mount_fs ("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
+                 "newinstance,ptmxmode=0666,mode=0620,gid=5", error) ||
+      !mount_fs ("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "mode=1777,size=65536k,nr_inodes=4096", error))
+    return FALSE;
+  /* Tells the library that it makes the nodes of its devices here. */
+  if (mknod (GD_DEVNODES_MARKER, S_IFREG | 0444, 0) < 0)
+    return jail_error (error, "cannot make", GD_DEVNODES_MARKER);
+  return TRUE;
+}
+
+/* Builds the jail's root on a new tmpfs and moves into it (pivot_root);
+ * the host's tree is then out of reach. */
+static gboolean
+make_root (const GuestfsdJail *jail, GError **error)
+{
+  /* The system, read-only: programs, libraries and their data in /usr
+   * and the links or directories of a merged or non-merged /usr; /etc
+   * whole (the helpers read many files there), with the private files
+   * masked below. */
+  static const char *const system_dirs[] = {
+    "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
+  };
+  const unsigned int ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  g_autoptr (GPtrArray) places = g_ptr_array_new_with_free_func (place_free);
+  if (!clone_path (places, "/usr", ro, FALSE, error) ||
+      !clone_path (places, "/etc", ro, FALSE, error))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (system_dirs); i++)
+    if (!clone_path (places, system_dirs[i], ro, TRUE, error))
+      return FALSE;
+  guint system_places = places->len;
+  /* What the daemon was given, at the same paths: the sysroot, the
+   * drives, the channel's directory, the TLS keys. */
+  if (jail->sysroot != NULL)
+    {
+      if (strcmp (jail->sysroot, "/") == 0)
+        {
+          errno = EINVAL;
+          return jail_error (error, "cannot serve the host's root as a sysroot", "/");
+        }
+      /* The sysroot itself, nothing beside it: the library takes the
+       * mount found on the sysroot when a client comes for the sysroot,
+       * not for a guest filesystem (gd_mounts_list). */
+      if (!clone_path (places, jail->sysroot, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, FALSE, error))
+        return FALSE;
+    }
+  for (const char *const *d = jail->drives; d && *d; d++)
+    if (!clone_path (places, *d, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, TRUE,
+                     error))
+      return FALSE;
+  for (const char *const *d = jail->drives_ro; d && *d; d++)
+    if (!clone_path (places, *d, ro | MOUNT_ATTR_NOEXEC, TRUE, error))
+      return FALSE;
+  for (const char *const *d = jail->writable; d && *d; d++)
+    if (!clone_path (places, *d, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, TRUE,
+                     error))
+      return FALSE;
+  for (const char *const *d = jail->readable; d && *d; d++)
+    if (!clone_path (places, *d, ro, TRUE, error))
+      return FALSE;
+  /* With the network: the resolver's file, when /etc/resolv.conf links
+   * out of /etc (systemd-resolved's, in /run). */
+  g_autofree char *resolv = jail->network ? realpath ("/etc/resolv.conf", NULL) : NULL;
+  if (resolv != NULL && !g_str_has_prefix (resolv, "/etc/") &&
+      !g_str_has_prefix (resolv, "/usr/") &&
+      !clone_path (places, resolv, ro | MOUNT_ATTR_NOEXEC, TRUE, error))
+    return FALSE;
+  find_char_devs ();
+
+  /* The new root, moved into: the host's tree is detached. */
+  if (mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=4096") <
+      0)
+    return jail_error (error, "cannot mount the root", "tmpfs");
+  if (chdir ("/tmp") < 0 || syscall (SYS_pivot_root, ".", ".") < 0 ||
+      umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+    return jail_error (error, "cannot move into the root", "(pivot_root)");
+
+  for (guint i = 0; i < system_places; i++)
+    if (!put (places->pdata[i], error))
+      return FALSE;
+  if (!mount_fs ("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", error) ||
+      !mount_fs ("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error) ||
+      !make_dev (error))
+    return FALSE;
+  /* /var of its own, writable: helpers keep state there (btrfs scrub's
+   * status in /var/lib/btrfs), gone with the jail. */
+  if (!mount_fs ("tmpfs", "/var", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error))
+    return FALSE;
+  if (mkdir ("/var/lib", 0755) < 0 || mkdir ("/var/cache", 0755) < 0 ||
+      symlink ("../tmp", "/var/tmp") < 0 || symlink ("../run", "/var/run") < 0 ||
+      symlink ("../run/lock", "/var/lock") < 0 || mkdir ("/run/lock", 01777) < 0 ||
+      mkdir ("/root", 0700) < 0 || mkdir ("/proc", 0555) < 0 || mkdir ("/sys", 0555) < 0)
+    return jail_error (error, "cannot make", "the root's directories");
+  for (guint i = system_places; i < places->len; i++)
+    if (!put (places->pdata[i], error))
+      return FALSE;
+  /* The default sysroot of host mode without --sysroot. */
+  if (jail->sysroot == NULL && mkdir ("/sysroot", 0755) < 0)
+    return jail_error (error, "cannot make", "/sysroot");
+  return TRUE;
+}
+
+/* In the new namespaces, before the daemon starts. */
+static gboolean
+set_up (const GuestfsdJail *jail, GError **error)
+{
+  /* What /etc keeps that no helper needs: secrets. */
   static const char *const private_dirs[] = {
-    "/home",
-    "/root",
-    "/srv",
-    "/mnt",
-    "/media",
-    "/var/tmp",
     "/etc/ssh",
-    "/run/user",
-    "/var/lib/docker",
-    "/var/lib/containers",
-    "/var/lib/libvirt",
-    "/var/spool",
-    "/var/mail",
+    "/etc/ssl/private",
+    "/etc/NetworkManager/system-connections",
+    "/etc/wireguard",
+    "/etc/ppp",
+    "/etc/sudoers.d",
+    "/etc/credstore",
+    "/etc/credstore.encrypted",
+    "/etc/libvirt",
+    "/etc/docker",
+    "/etc/containers",
   };
   static const char *const private_files[] = {
-    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers",
-    "/dev/mem",    "/dev/kmem",    "/dev/port",    "/dev/kmsg",
+    "/etc/shadow",  "/etc/gshadow",     "/etc/shadow-",          "/etc/gshadow-",
+    "/etc/sudoers", "/etc/krb5.keytab", "/etc/security/opasswd",
   };
   static const char *const masked_files[] = {
     "/proc/kallsyms",    "/proc/kcore",         "/proc/kmsg",        "/proc/keys",
@@ -267,14 +483,12 @@ set_up (const char *const *keep, GError **error)
     "/sys/firmware",        "/sys/kernel/debug", "/sys/kernel/tracing", "/sys/fs/bpf",
     "/sys/kernel/security", "/sys/fs/pstore",    "/sys/kernel/config",
   };
+  if (!make_root (jail, error))
+    return FALSE;
   if (mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "jail: cannot mount /proc of the daemon's PID namespace: %s",
-                   g_strerror (saved));
-      return FALSE;
-    }
+    return jail_error (error, "cannot mount", "/proc of the daemon's PID namespace");
+  if (mount ("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return jail_error (error, "cannot mount", "/sys");
   for (gsize i = 0; i < G_N_ELEMENTS (masked_files); i++)
     if (!bind_over ("/dev/null", masked_files[i], 0, error))
       return FALSE;
@@ -286,12 +500,19 @@ set_up (const char *const *keep, GError **error)
     if (!mask_dir (masked_dirs[i], error))
       return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (private_dirs); i++)
-    if (!keeps (private_dirs[i], keep) && !mask_dir (private_dirs[i], error))
+    if (!mask_dir (private_dirs[i], error))
       return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (private_files); i++)
-    if (!keeps (private_files[i], keep) && !bind_over ("/dev/null", private_files[i], 0, error))
+    if (!bind_over ("/dev/null", private_files[i], 0, error))
       return FALSE;
-  return read_only_system (keep, error);
+  /* The caller's TMPDIR is not in the jail: its own /tmp is private. */
+  if (g_getenv ("TMPDIR") != NULL)
+    g_setenv ("TMPDIR", "/tmp", TRUE);
+  /* Nothing is written on the root itself. */
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (mount_setattr (AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
+    return jail_error (error, "cannot make read-only", "/");
+  return TRUE;
 }
 
 static pid_t
@@ -307,18 +528,41 @@ jail_fork (GError **error)
   return pid;
 }
 
-gboolean
-guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GError **error)
+/* Canonical copies of paths, before anything is hidden. */
+static char **
+canonical (const char *const *paths, gboolean parent)
 {
-  /* Canonical, before anything is masked. */
-  g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
-  for (const char *const *p = keep_paths; p && *p; p++)
+  GPtrArray *out = g_ptr_array_new ();
+  for (const char *const *p = paths; p && *p; p++)
     {
-      char *real = realpath (*p, NULL);
-      g_ptr_array_add (keep, real ? real : g_strdup (*p));
+      g_autofree char *path = parent ? g_path_get_dirname (*p) : g_strdup (*p);
+      char *real = realpath (path, NULL);
+      if (real != NULL || !parent)
+        g_ptr_array_add (out, real ? real : g_strdup (path));
     }
-  g_ptr_array_add (keep, NULL);
-  int flags = CLONE_NEWNS | CLONE_NEWPID | (network ? 0 : CLONE_NEWNET);
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+gboolean
+guestfsd_enter_host_jail (const GuestfsdJail *given, GError **error)
+{
+  g_autofree char *sysroot = given->sysroot ? realpath (given->sysroot, NULL) : NULL;
+  if (given->sysroot != NULL && sysroot == NULL)
+    return jail_error (error, "cannot find the sysroot", given->sysroot);
+  g_auto (GStrv) drives = canonical (given->drives, FALSE);
+  g_auto (GStrv) drives_ro = canonical (given->drives_ro, FALSE);
+  g_auto (GStrv) writable = canonical (given->writable, TRUE);
+  g_auto (GStrv) readable = canonical (given->readable, FALSE);
+  const GuestfsdJail jail = {
+    .network = given->network,
+    .sysroot = sysroot,
+    .drives = (const char *const *) drives,
+    .drives_ro = (const char *const *) drives_ro,
+    .writable = (const char *const *) writable,
+    .readable = (const char *const *) readable,
+  };
+  int flags = CLONE_NEWNS | CLONE_NEWPID | (jail.network ? 0 : CLONE_NEWNET);
   if (unshare (flags) < 0)
     {
       int saved = errno;
@@ -349,7 +593,7 @@ guestfsd_enter_host_jail (gboolean network, const char *const *keep_paths, GErro
 
   /* PID 1 of the daemon's namespace. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (!set_up ((const char *const *) keep->pdata, error))
+  if (!set_up (&jail, error))
     return FALSE;
   pid_t daemon = jail_fork (error);
   if (daemon < 0)

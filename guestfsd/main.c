@@ -57,6 +57,29 @@ options_clear (void)
   g_clear_pointer (&o.drives, g_ptr_array_unref);
 }
 
+/* *path made canonical if it exists; with in_dir, also if only its
+ * directory does (a socket to be made there). */
+static void
+canonicalize (char **path, gboolean in_dir)
+{
+  if (*path == NULL)
+    return;
+  char *real = realpath (*path, NULL);
+  if (real == NULL && in_dir)
+    {
+      g_autofree char *dir = g_path_get_dirname (*path);
+      g_autofree char *base = g_path_get_basename (*path);
+      g_autofree char *rdir = realpath (dir, NULL);
+      if (rdir != NULL)
+        real = g_build_filename (rdir, base, NULL);
+    }
+  if (real != NULL)
+    {
+      g_free (*path);
+      *path = real;
+    }
+}
+
 static gboolean
 drive_cb (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -191,7 +214,7 @@ main (int argc, char *argv[])
       "Live mode (guest agent): work on /, serve client after client, leave filesystems mounted",
       NULL },
     { "test", 't', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o.test_mode,
-      "Test mode: keep the caller's PATH", NULL },
+      "Test mode: keep the caller's PATH (and in host mode its directories in the jail)", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log requests to stderr", NULL },
     { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &o.sysroot,
       "Mount guest filesystems here (host mode; default /sysroot, / with -r)", "DIR" },
@@ -253,13 +276,61 @@ main (int argc, char *argv[])
   gboolean host_mode = !o.live && (o.sysroot != NULL || o.drives != NULL);
   if (host_mode)
     {
-      g_autoptr (GPtrArray) keep = g_ptr_array_new ();
-      if (o.sysroot)
-        g_ptr_array_add (keep, o.sysroot);
+      /* The jail shows each at its canonical path only: use that. */
+      canonicalize (&o.sysroot, FALSE);
       for (guint i = 0; o.drives && i < o.drives->len; i++)
-        g_ptr_array_add (keep, (char *) o.drives->pdata[i] + 1);
-      g_ptr_array_add (keep, NULL);
-      if (!guestfsd_enter_host_jail (o.network, (const char *const *) keep->pdata, &error))
+        {
+          g_autofree char *path = g_strdup ((char *) o.drives->pdata[i] + 1);
+          canonicalize (&path, FALSE);
+          char *d = g_strdup_printf ("%c%s", ((char *) o.drives->pdata[i])[0], path);
+          g_free (o.drives->pdata[i]);
+          o.drives->pdata[i] = d;
+        }
+      if (o.channel != NULL && (o.channel[0] == '/' || g_str_has_prefix (o.channel, "unix:")))
+        {
+          gboolean prefixed = o.channel[0] != '/';
+          g_autofree char *path = g_strdup (o.channel + (prefixed ? 5 : 0));
+          canonicalize (&path, TRUE);
+          g_free (o.channel);
+          o.channel = g_strconcat (prefixed ? "unix:" : "", path, NULL);
+        }
+      g_autoptr (GPtrArray) rw = g_ptr_array_new ();
+      g_autoptr (GPtrArray) ro = g_ptr_array_new ();
+      for (guint i = 0; o.drives && i < o.drives->len; i++)
+        {
+          char *d = o.drives->pdata[i];
+          g_ptr_array_add (d[0] == 'r' ? ro : rw, d + 1);
+        }
+      g_ptr_array_add (rw, NULL);
+      g_ptr_array_add (ro, NULL);
+      /* A socket path channel: its directory (created, bound, unlinked). */
+      const char *sock = o.channel == NULL                       ? NULL
+                         : g_str_has_prefix (o.channel, "unix:") ? o.channel + 5
+                         : o.channel[0] == '/'                   ? o.channel
+                                                                 : NULL;
+      const char *writable[] = { sock, NULL };
+      g_autoptr (GPtrArray) readable = g_ptr_array_new ();
+      if (o.tls_psk)
+        g_ptr_array_add (readable, o.tls_psk);
+      if (o.tls_certs)
+        g_ptr_array_add (readable, o.tls_certs);
+      /* Test mode: the caller's PATH, with its own directories (fake
+       * helper programs) visible in the jail. */
+      g_auto (GStrv) path = o.test_mode ? g_strsplit (g_getenv ("PATH") ?: "", ":", -1) : NULL;
+      for (char **p = path; p && *p; p++)
+        if ((*p)[0] == '/' && !g_str_has_prefix (*p, "/usr/") && !g_str_has_prefix (*p, "/bin") &&
+            !g_str_has_prefix (*p, "/sbin"))
+          g_ptr_array_add (readable, *p);
+      g_ptr_array_add (readable, NULL);
+      const GuestfsdJail jail = {
+        .network = o.network,
+        .sysroot = o.sysroot,
+        .drives = (const char *const *) rw->pdata,
+        .drives_ro = (const char *const *) ro->pdata,
+        .writable = writable,
+        .readable = (const char *const *) readable->pdata,
+      };
+      if (!guestfsd_enter_host_jail (&jail, &error))
         {
           fprintf (stderr, "guestfsd: %s\n", error->message);
           return EXIT_FAILURE;

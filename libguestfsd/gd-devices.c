@@ -22,6 +22,7 @@
 #include <libguestfsd/guestfsd.h>
 
 #include "gd-devices.h"
+#include "gd-devnodes.h"
 #include "gd-loop.h"
 #include "gd-partscan.h"
 #include "gd-private.h"
@@ -653,6 +654,10 @@ gd_device_table_lookup (GdDeviceTable *table, const char *name, GError **error)
       if (partnum == 0)
         return device_new (guest_disk, d->node);
       g_autofree char *node = partition_node (d, partnum);
+      /* In the jail's /dev: the node, checked against the kernel's
+       * number for it (gd-devnodes.c). */
+      if (g_str_has_prefix (node, "/dev/"))
+        gd_devnodes_make (node + 5);
       struct stat st;
       if (stat (node, &st) < 0 || !S_ISBLK (st.st_mode))
         {
@@ -720,6 +725,8 @@ gd_device_table_partitions (GdDeviceTable *table)
   for (guint i = 0; i < table->drives->len; i++)
     {
       GdDrive *d = g_ptr_array_index (table->drives, i);
+      /* In the jail's /dev: every partition listed has its node. */
+      gd_devnodes_sync_partitions (d->node);
       g_autoptr (GDir) dir = g_dir_open (d->syspath, 0, NULL);
       if (dir == NULL)
         continue;
@@ -753,7 +760,8 @@ gd_device_table_partitions (GdDeviceTable *table)
 void
 gd_udev_settle (void)
 {
-  if (!gd_prog_exists ("udevadm"))
+  /* The jail's /run has no udev to wait for, and its /dev is ours. */
+  if (gd_devnodes_managed () || !gd_prog_exists ("udevadm"))
     return;
   const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
   g_spawn_sync ("/", (char **) argv, NULL,

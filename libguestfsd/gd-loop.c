@@ -18,12 +18,19 @@
 
 #include <libguestfsd/guestfsd.h>
 
+#include "gd-devnodes.h"
 #include "gd-loop.h"
 
-/* The node of a freshly created loop device can take a moment to appear. */
-static int
-open_loop_node (const char *node, int flags)
+/* The node of a freshly created loop device can take a moment to appear
+ * (udev, devtmpfs); in the jail's /dev we make it ourselves. */
+int
+gd_loop_open_node (const char *node, int flags)
 {
+  if (g_str_has_prefix (node, "/dev/"))
+    {
+      gd_devnodes_prune_loops ();
+      gd_devnodes_make (node + 5);
+    }
   for (int tries = 0; tries < 200; tries++)
     {
       int fd = open (node, flags | O_CLOEXEC);
@@ -67,7 +74,7 @@ gd_loop_attach (const char *path, gboolean readonly, char **node, GError **error
           break;
         }
       g_autofree char *name = g_strdup_printf ("/dev/loop%d", n);
-      int fd = open_loop_node (name, flags);
+      int fd = gd_loop_open_node (name, flags);
       if (fd < 0)
         {
           last_errno = errno;

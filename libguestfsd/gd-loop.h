@@ -16,5 +16,8 @@ G_BEGIN_DECLS
 int gd_loop_attach (const char *path, gboolean readonly, char **node, GError **error);
 /* Detaches and closes. */
 void gd_loop_detach (int loop_fd);
+/* Opens /dev/loopN (flags | O_CLOEXEC), waiting a moment for its node
+ * to appear, or making it in the jail's /dev (gd-devnodes.h). */
+int gd_loop_open_node (const char *node, int flags);
 
 G_END_DECLS

@@ -105,6 +105,11 @@ gd_mounts_list (GdConnection *conn, GError **error)
   for (guint i = 0; i < all->len; i++)
     {
       GdMountEntry *e = g_ptr_array_index (all, i);
+      /* What was on the sysroot when the client came (host mode's jail
+       * binds the sysroot there) is the sysroot itself, not a guest
+       * filesystem; in live mode it is the running system's "/". */
+      if (!conn->cfg.live && conn->sysroot_mnt_id_valid && e->mnt_id == conn->sysroot_mnt_id)
+        continue;
       char *target = guest_path (conn->cfg.sysroot, e->target);
       if (target == NULL)
         continue;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gd-devnodes.h"
 #include "gd-partscan.h"
 #include "gd-private.h"
 
@@ -239,6 +240,8 @@ gd_partitions_sync (const char *node, GError **error)
         }
     }
   close (fd);
+  /* In the jail's /dev, nobody else makes or removes the nodes. */
+  gd_devnodes_sync_partitions (node);
   if (ok)
     wait_for_nodes (nodes);
   return ok;

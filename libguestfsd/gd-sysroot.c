@@ -21,6 +21,7 @@
 
 #include <libguestfsd/guestfsd.h>
 
+#include "gd-devnodes.h"
 #include "gd-engine.h"
 
 int
@@ -43,6 +44,9 @@ gd_sysroot_changed (GdRequest *req)
   /* An fd opened before a mount on the sysroot still shows what is under
    * the mount. */
   gd_conn_mounts_invalidate (req->conn);
+  /* A loop device unmounted (mount_loop's) is gone: its node in the
+   * jail's /dev too, before the host gives the number to someone else. */
+  gd_devnodes_prune_loops ();
 }
 
 static int
@@ -89,8 +93,8 @@ gd_open (GdRequest *req, const char *path, int flags, mode_t mode, GError **erro
   if (req->conn->cfg.host_mode && !(flags & O_PATH) && is_device_node (fd))
     {
       close (fd);
-      gd_error_errno (error, EPERM,
-                      "%s: refusing to open a device node of the guest on the host", path);
+      gd_error_errno (error, EPERM, "%s: refusing to open a device node of the guest on the host",
+                      path);
       return -1;
     }
   return fd;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "gd-actions.h"
+#include "gd-loop.h"
 #include "gd-private.h"
 #include "hostpolicy.h"
 
@@ -681,15 +682,7 @@ loop_attach_fd (int file_fd, gboolean readonly, char **node, GError **error)
           break;
         }
       g_autofree char *name = g_strdup_printf ("/dev/loop%d", n);
-      int fd = -1;
-      for (int tries = 0; tries < 200 && fd < 0; tries++)
-        {
-          fd = open (name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-          if (fd < 0 && errno == ENOENT)
-            g_usleep (5000);
-          else if (fd < 0)
-            break;
-        }
+      int fd = gd_loop_open_node (name, readonly ? O_RDONLY : O_RDWR);
       if (fd < 0)
         {
           last = errno;

@@ -10,6 +10,7 @@ Environment: GUESTFSD, the executable to test.
 
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -358,6 +359,35 @@ def bad_drive():
     assert r.returncode != 0, r
     assert "not a regular file or block device" in one_line(r.stderr), r.stderr
     os.rmdir(root)
+
+
+@test
+def paths_through_symlinks():
+    """Host mode's jail shows the sysroot, the drives and the socket's
+    directory at their canonical paths only: the daemon uses those."""
+    if os.geteuid() != 0:
+        raise Skip("needs root (loop devices, the jail)")
+    d = tempfile.mkdtemp(prefix="gdt-cli-links-")
+    try:
+        os.mkdir(os.path.join(d, "real"))
+        os.mkdir(os.path.join(d, "real", "sysroot"))
+        img = os.path.join(d, "real", "disk.img")
+        with open(img, "wb") as f:
+            f.truncate(1 << 20)
+        os.symlink("real", os.path.join(d, "link"))
+        link = os.path.join(d, "link")
+        path = os.path.join(link, "sock")
+        p = subprocess.Popen(wrap([GUESTFSD, "--sysroot", os.path.join(link, "sysroot"),
+                                   "--drive", os.path.join(link, "disk.img"), "-l", "-c", path]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sock = connect_when_ready(path, p)
+        handshake(sock)
+        ping(sock)
+        sock.close()
+        out, err = p.communicate(timeout=TIMEOUT)
+        assert p.returncode == 0, (p.returncode, err)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():

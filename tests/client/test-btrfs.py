@@ -373,10 +373,12 @@ exit 0
 
 class FakeBtrfs:
     def __init__(self, d):
-        self.dir = os.path.join(d, "canned")
-        os.mkdir(self.dir)
+        # Both in the directory on PATH: in host mode the daemon's jail
+        # shows it (test mode, -t), and nothing else of the host.
         bindir = os.path.join(d, "bin")
         os.mkdir(bindir)
+        self.dir = os.path.join(bindir, "canned")
+        os.mkdir(self.dir)
         path = os.path.join(bindir, "btrfs")
         with open(path, "w") as f:
             f.write(FAKE)
@@ -400,6 +402,7 @@ def fake_handle(d):
     saved = dict(os.environ)
     os.environ["PATH"] = fake.bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")
     os.environ["FAKE_BTRFS_DIR"] = fake.dir
+    os.environ["GUESTFSD_EXTRA_ARGS"] = "-t"
     try:
         h = gdtest.handle(disks=[100])
         g = h.__enter__()

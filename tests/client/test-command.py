@@ -250,13 +250,19 @@ def debug_daemon_side():
         src = os.path.join(d, "src")
         with open(src, "wb") as f:
             f.write(b"x" * (3 * MiB + 5))
-        dst = os.path.join(d, "uploaded")
+        # In host mode the daemon's side is its jail, whose /tmp is its
+        # own: seen here through its root, and not in the host's /tmp.
+        name = os.path.basename(d)
+        dst = f"/tmp/{name}-uploaded"
         g.debug_upload(src, dst, 0o640)
-        assert open(dst, "rb").read() == b"x" * (3 * MiB + 5)
-        assert stat.S_IMODE(os.stat(dst).st_mode) == 0o640
-        dst2 = os.path.join(d, "internal")
+        (pid,) = contentutil.daemon_pids()
+        seen = f"/proc/{pid}/root{dst}"
+        assert not os.path.exists(dst), "debug_upload wrote the host's /tmp"
+        assert open(seen, "rb").read() == b"x" * (3 * MiB + 5)
+        assert stat.S_IMODE(os.stat(seen).st_mode) == 0o640
+        dst2 = f"/tmp/{name}-internal"
         contentutil.c_call(g, "internal_upload", src, dst2, 0o600)
-        assert os.path.getsize(dst2) == 3 * MiB + 5
+        assert os.path.getsize(f"/proc/{pid}/root{dst2}") == 3 * MiB + 5
         gdtest.expect_error(g, g.debug_upload, src, "/nonexistent-dir/x", 0o644,
                             errno=errno.ENOENT)
         g.ping_daemon()

@@ -326,8 +326,14 @@ def test_errors():
                 f.truncate(MiB)
             node = subprocess.check_output(["losetup", "-f", "--show", other], text=True).strip()
             try:
-                gdtest.expect_error(g, g.part_init, node, "mbr", errno=errno.EPERM)
-                gdtest.expect_error(g, g.blockdev_getsize64, node, errno=errno.EPERM)
+                # Refused by the device check (EPERM), or not there at all in
+                # host mode's jail, whose /dev holds only its own drives.
+                for fn, args in ((g.part_init, (node, "mbr")), (g.blockdev_getsize64, (node,))):
+                    try:
+                        fn(*args)
+                        raise AssertionError(f"{fn.__name__} {node}: accepted")
+                    except RuntimeError:
+                        assert gdtest.last_errno(g) in (errno.EPERM, errno.ENOENT), fn
             finally:
                 subprocess.run(["losetup", "-d", node], check=True)
         # /dev/vda is the guest's other name for /dev/sda, never the host's disk.

@@ -713,10 +713,14 @@ def test_daemon_jail():
             try:
                 with open(path, "x"):
                     pass
+                # Its own /var is a tmpfs of the jail's: only a write that
+                # lands on the host's filesystems counts.
+                on_host = os.path.exists(probe)
                 os.unlink(path)
-                count("daemon-jail", True, f"the daemon can write {probe}")
+                count("daemon-jail", on_host, f"the daemon can write the host's {probe}")
             except OSError as e:
-                count("daemon-jail", e.errno != errno.EROFS, f"{probe}: {e}")
+                # Read-only, or not there at all in the jail's root.
+                count("daemon-jail", e.errno not in (errno.EROFS, errno.ENOENT), f"{probe}: {e}")
         with open(f"/proc/{pid}/status") as f:
             nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
         count("daemon-jail", len(nspid) < 2, f"NSpid {nspid}: not in a PID namespace of its own")
@@ -726,6 +730,136 @@ def test_daemon_jail():
             count("daemon-jail", True, "the daemon's /proc/sys is writable")
         except OSError:
             count("daemon-jail", False, "")
+
+
+# ---- 8. the daemon's root: a minimal tree, nothing else of the host ---------
+
+# What the jail's root and /dev hold (guestfsd/jail.c, man/guestfsd.8).
+JAIL_TOP = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc",
+            "sys", "tmp", "run", "var", "root"}
+JAIL_DEV = {".guestfsd-jail", "null", "zero", "full", "random", "urandom", "loop-control",
+            "fuse", "btrfs-control", "mapper", "fd", "stdin", "stdout", "stderr", "ptmx", "pts",
+            "shm"}
+# The host's private data and devices, by their host paths.
+HOST_ONLY = ["/home", "/srv", "/mnt", "/media", "/opt", "/boot", "/var/lib/dpkg", "/var/log",
+             "/var/spool", "/run/udev", "/run/systemd", "/run/user", "/run/dbus", "/dev/vda",
+             "/dev/vda1", "/dev/sda", "/dev/nvme0n1", "/dev/mem", "/dev/kmem", "/dev/port",
+             "/dev/kmsg", "/dev/tty", "/dev/tty0", "/dev/ttyS0", "/dev/console", "/dev/disk",
+             "/dev/block", "/dev/kvm", "/dev/net", "/dev/vhost-net", "/dev/vsock", "/dev/hpet",
+             "/dev/rtc0", "/dev/watchdog", "/dev/input", "/dev/snd", "/dev/cpu", "/dev/hwrng",
+             "/dev/userfaultfd", "/dev/nvram", "/dev/log", SECRET, CANARY]
+
+
+def daemon_drive_loops(copy):
+    out = subprocess.run(["losetup", "-j", copy], capture_output=True, text=True).stdout
+    return {os.path.basename(line.split(":")[0]) for line in out.splitlines()}
+
+
+@test
+def test_daemon_root():
+    """The daemon's root is a tree of its own: the system read-only, its
+    sysroot and drives, a /dev with their nodes and the harmless character
+    devices.  Looked at from here (its root through /proc) and from inside
+    (a shell of the daemon's, as a request past every check would run)."""
+    if CANARY_LOOP:
+        HOST_ONLY.append(CANARY_LOOP)
+    os.environ["GUESTFSD_ALLOW_DEBUG_SH"] = "1"
+    try:
+        daemon_root()
+    finally:
+        del os.environ["GUESTFSD_ALLOW_DEBUG_SH"]
+    check_canaries("daemon-root")
+
+
+def daemon_root():
+    ctx, copy = hostile_handle()
+    with ctx as g:
+        g.ping_daemon()
+        (pid,) = contentutil.daemon_pids()
+        root = f"/proc/{pid}/root"
+        loops = daemon_drive_loops(copy)
+        count("daemon-root", not loops, f"the drive's loop device not found: {copy}")
+
+        def mine(name):
+            return any(name == lp or (name.startswith(lp + "p") and name[len(lp) + 1:].isdigit())
+                       for lp in loops)
+
+        # From here: what is in its root.
+        for name in os.listdir(root):
+            count("daemon-root", name not in JAIL_TOP, f"in the daemon's root: /{name}")
+        for name in os.listdir(root + "/dev"):
+            count("daemon-root", name not in JAIL_DEV and not mine(name),
+                  f"in the daemon's /dev: {name}")
+        for path in HOST_ONLY:
+            count("daemon-root", os.path.lexists(root + path), f"the daemon sees {path}")
+        for path in ("/root", "/etc/ssh"):
+            count("daemon-root", bool(os.listdir(root + path)), f"the daemon's {path} is not empty")
+        for path in ("/etc/shadow", "/etc/gshadow"):
+            if os.path.exists(root + path):
+                with open(root + path, "rb") as f:
+                    count("daemon-root", f.read(1) != b"", f"the daemon reads {path}")
+        # The host's /tmp: only the daemon's own directories are there.
+        # (The drive's directory by its first component below /tmp; the
+        # jail's /var/tmp is its /tmp.)
+        in_jail = "/tmp/" + copy[len("/var/tmp/"):] if copy.startswith("/var/tmp/") else copy
+        own = {n for n in os.listdir(root + "/tmp") if n.startswith("guestfsd-hv.")}
+        if in_jail.startswith("/tmp/"):
+            own.add(in_jail.split("/")[2])
+        extra = [n for n in os.listdir(root + "/tmp") if n not in own]
+        count("daemon-root", bool(extra), f"the daemon's /tmp holds {extra}")
+        hidden = [n for n in os.listdir("/tmp") if n not in own and os.path.lexists(
+            f"{root}/tmp/{n}")]
+        count("daemon-root", bool(hidden), f"host /tmp entries in the daemon's: {hidden}")
+
+        # From inside: a shell in the daemon's jail, reading the host by
+        # its paths.
+        def sh(cmd):
+            try:
+                return g.debug("sh", [cmd + " 2>&1"])
+            except RuntimeError as e:
+                return "error " + str(e)
+
+        for path in ["/etc/shadow", SECRET, CANARY + "/sub/secret2", "/dev/vda", "/dev/mem",
+                     "/dev/kmsg", "/dev/tty", "/proc/kcore", "/proc/kallsyms",
+                     "/sys/firmware/acpi/tables/DSDT"] + ([CANARY_LOOP] if CANARY_LOOP else []):
+            out = sh(f"head -c 1048576 {path} | grep -a -o 'GDSEC-CANARY-[0-9a-f]*'; "
+                     f"echo bytes=$(head -c 4096 {path} | wc -c)")
+            count("daemon-root", leaked(out) or "bytes=0\n" not in out,
+                  f"read {path}: {out!r:.120}")
+        # (/var/tmp is the jail's /tmp: its drive's and sysroot's directories.)
+        allowed = {"/var/tmp": own, "/run": {"lock"}}
+        for d in ("/home", "/root", "/mnt", "/srv", "/media", "/boot", "/opt", "/var/tmp",
+                  "/run"):
+            out = sh(f"ls -A {d}")
+            names = [] if "No such file" in out else out.split()
+            count("daemon-root", leaked(out) or not set(names) <= allowed.get(d, set()),
+                  f"ls {d}: {out!r:.120}")
+        top = set(sh("ls -A /").split())
+        count("daemon-root", not top <= JAIL_TOP, f"ls /: {sorted(top - JAIL_TOP)}")
+        dev = set(sh("ls -A /dev").split())
+        count("daemon-root", not all(n in JAIL_DEV or mine(n) for n in dev),
+              f"ls /dev: {sorted(dev - JAIL_DEV)}")
+        pids = [p for p in sh("ls /proc").split() if p.isdigit()]
+        count("daemon-root", len(pids) > 8 or str(os.getpid()) in pids and os.getpid() > 8,
+              f"processes seen from the daemon's shell: {pids}")
+        for path in ("/etc/gdsec-probe", "/usr/gdsec-probe", "/gdsec-probe", "/sys/gdsec-probe",
+                     "/proc/sys/vm/drop_caches"):
+            out = sh(f"echo 1 > {path} && echo WROTE")
+            count("daemon-root", "WROTE" in out, f"write {path}: {out!r:.80}")
+        # A file the handlers write by a path of the daemon's side stays
+        # in the jail (debug_upload; /tmp is the jail's own).
+        src = os.path.join(os.path.dirname(copy), "upload-src")
+        with open(src, "w") as f:
+            f.write("upload\n")
+        for dst in ("/etc/gdsec-upload", "/usr/bin/gdsec-upload", "/home/gdsec-upload",
+                    CANARY + "/gdsec-upload", "/var/tmp/gdsec-upload"):
+            try:
+                g.debug_upload(src, dst, 0o644)
+                ok = True
+            except RuntimeError:
+                ok = False
+            count("daemon-root", os.path.exists(dst), f"debug_upload {dst}: reached the host "
+                  f"({'accepted' if ok else 'refused'})")
 
 
 # ---- leftovers and the table -------------------------------------------------
