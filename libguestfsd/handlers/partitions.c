@@ -258,7 +258,12 @@ read_table (GdRequest *req, const GdDevice *dev, GError **error)
   GdRunOpts opts = { .argv = argv, .flags = GD_RUN_ANY_STATUS, .stdin_fd = -1, .stdout_fd = -1 };
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  if (!gd_run_full (req, &opts, &out, &err, &status, error))
+  gboolean ran = gd_run_full (req, &opts, &out, &err, &status, error);
+  /* parted opens the disk read-write even to print it; udev answers the
+   * close by re-reading the table, which drops and re-adds every
+   * partition.  Wait for that here, or the next call finds none. */
+  gd_udev_settle ();
+  if (!ran)
     return NULL;
   if (status != 0)
     {
