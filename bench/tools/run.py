@@ -193,8 +193,13 @@ def parse_log(path):
         if m:
             runs = max(runs, int(m.group(1)))
             rc = 0 if m.group(6) == "ok" else int(m.group(7))
+            marks = {}
+            sp = re.search(r"launch ([\d.]+) s \(qemu cpu ([\d.]+) s\) work ([\d.]+) s", line)
+            if sp:
+                marks = {"up": float(sp.group(1)), "qemu_cpu_up": float(sp.group(2)),
+                         "close": float(sp.group(1)) + float(sp.group(3))}
             res.setdefault(m.group(2), {}).setdefault(m.group(3), []).append(
-                {"rc": rc, "wall": float(m.group(4)), "cpu": float(m.group(5)), "marks": {}})
+                {"rc": rc, "wall": float(m.group(4)), "cpu": float(m.group(5)), "marks": marks})
             loads.append(float(m.group(8)))
             continue
         m = re.match(r"phases (\S+)\s+(\S+)\s+([\d.]+) s (\{.*\})", line)
