@@ -114,12 +114,41 @@ def reap_orphans():
             time.sleep(0.05)
 
 
-def run_one(argv, stdin, env, log_phases=False):
+def qemu_cpu(root):
+    """CPU seconds used so far by the qemu processes descended from root."""
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+            if "(qemu-system-" not in st:
+                continue
+            fields = st.rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
+            for _ in range(6):
+                if ppid in (root, 0, 1):
+                    break
+                with open(f"/proc/{ppid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == root:
+                total += (int(fields[11]) + int(fields[12])) / hz
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def run_one(argv, stdin, env, log_phases=False, split=False):
+    """One tool run.  log_phases: LIBGUESTFS_DEBUG=1, marks from the debug log.
+    split: LIBGUESTFS_TRACE=1 (the appliance is not made verbose): marks "up"
+    when launch returns, with qemu's CPU until then, and "close"."""
     cpu0 = children_cpu()
     t0 = time.monotonic()
     marks = {}
-    if log_phases:
-        env = dict(env, LIBGUESTFS_DEBUG="1")
+    if log_phases or split:
+        env = dict(env, **({"LIBGUESTFS_DEBUG": "1"} if log_phases else {"LIBGUESTFS_TRACE": "1"}))
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, env=env, text=True, errors="replace")
         if stdin:
@@ -130,9 +159,12 @@ def run_one(argv, stdin, env, log_phases=False):
             now = time.monotonic() - t0
             if "launch: program=" in line and "launch" not in marks:
                 marks["launch"] = now
-            if "appliance is up" in line or "guestfsd: main_loop" in line:
-                marks.setdefault("up", now)
-            if "closing guestfs handle" in line:
+            if ("appliance is up" in line or "guestfsd: main_loop" in line
+                    or "trace: launch = " in line) and "up" not in marks:
+                marks["up"] = now
+                marks["qemu_cpu_up"] = qemu_cpu(p.pid)
+            if ("closing guestfs handle" in line or "trace: shutdown" in line
+                    or "trace: internal_autosync" in line):
                 marks.setdefault("close", now)
             tail.append(line)
             tail = tail[-20:]
@@ -161,8 +193,13 @@ def parse_log(path):
         if m:
             runs = max(runs, int(m.group(1)))
             rc = 0 if m.group(6) == "ok" else int(m.group(7))
+            marks = {}
+            sp = re.search(r"launch ([\d.]+) s \(qemu cpu ([\d.]+) s\) work ([\d.]+) s", line)
+            if sp:
+                marks = {"up": float(sp.group(1)), "qemu_cpu_up": float(sp.group(2)),
+                         "close": float(sp.group(1)) + float(sp.group(3))}
             res.setdefault(m.group(2), {}).setdefault(m.group(3), []).append(
-                {"rc": rc, "wall": float(m.group(4)), "cpu": float(m.group(5)), "marks": {}})
+                {"rc": rc, "wall": float(m.group(4)), "cpu": float(m.group(5)), "marks": marks})
             loads.append(float(m.group(8)))
             continue
         m = re.match(r"phases (\S+)\s+(\S+)\s+([\d.]+) s (\{.*\})", line)
@@ -193,6 +230,9 @@ def main():
                     "(of the tools listed, comma-separated, or all)")
     ap.add_argument("--from-log", help="render the tables from the progress lines of an "
                     "earlier run's output (e.g. one stopped early)")
+    ap.add_argument("--no-split", dest="split", action="store_false",
+                    help="do not set LIBGUESTFS_TRACE=1 in the appliance modes (it splits "
+                    "each run into launch / work / shutdown and samples qemu's CPU at launch)")
     ap.add_argument("--quick", action="store_true",
                     help="tiny image, no debootstrap (CI smoke)")
     a = ap.parse_args()
@@ -246,11 +286,16 @@ def main():
                     desc, argv, stdin, setup = scenarios(img, multi, rws[m], src, work)[name]
                     if setup:
                         setup()
-                    x = run_one(argv, stdin, mode_env(m, builddir))
+                    x = run_one(argv, stdin, mode_env(m, builddir),
+                                split=a.split and m != "ours-host")
                     res.setdefault(name, {}).setdefault(m, []).append(x)
                     st = "ok" if x["rc"] == 0 else f"FAILED rc={x['rc']}"
+                    mk = x["marks"]
+                    sp = (f"  launch {mk['up']:.2f} s (qemu cpu {mk['qemu_cpu_up']:.2f} s) work "
+                          f"{mk['close'] - mk['up']:.2f} s" if "up" in mk and "close" in mk else "")
                     print(f"run {r + 1} {name:17} {m:9} {x['wall']:7.2f} s wall "
-                          f"{x['cpu']:7.2f} s cpu {st}  load {os.getloadavg()[0]:.1f}", flush=True)
+                          f"{x['cpu']:7.2f} s cpu {st}  load {os.getloadavg()[0]:.1f}{sp}",
+                          flush=True)
                     if x["rc"]:
                         print(x["err"], flush=True)
         phases = {}
@@ -312,6 +357,26 @@ def main():
         lines.append(f"| {scen0[name][0]} | {cell('orig', name)} | {cell('ours-app', name)} | "
                      f"{ratio('ours-app', name)} | {cell('ours-host', name)} | "
                      f"{ratio('ours-host', name)} |")
+    split_rows = []
+    for name in order:
+        for m in ("orig", "ours-app"):
+            xs = [x for x in res[name].get(m, []) if x["rc"] == 0 and "up" in x["marks"]
+                  and "close" in x["marks"]]
+            if not xs:
+                continue
+            md = statistics.median
+            split_rows.append(
+                f"| {name} | {m} | {len(xs)} | {fmt(md(x['marks']['up'] for x in xs))} | "
+                f"{fmt(md(x['marks']['qemu_cpu_up'] for x in xs))} | "
+                f"{fmt(md(x['marks']['close'] - x['marks']['up'] for x in xs))} | "
+                f"{fmt(md(x['wall'] - x['marks']['close'] for x in xs))} | "
+                f"{fmt(md(x['wall'] for x in xs))} |")
+    if split_rows:
+        lines += ["", "Where the time goes in the appliance, every run above (LIBGUESTFS_TRACE=1: "
+                  "launch = start until launch returns, with qemu's CPU until then; work = "
+                  "until the shutdown's first call; shutdown = to exit; medians, seconds):", "",
+                  "| tool | mode | runs | launch | qemu CPU at launch | work | shutdown | total |",
+                  "|---|---|---|---|---|---|---|---|"] + split_rows
     if phases:
         lines += ["", "Where the time goes (one run with LIBGUESTFS_DEBUG=1, from the "
                   "library's log: launch = start to \"appliance is up\", work = to "

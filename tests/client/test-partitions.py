@@ -289,6 +289,21 @@ def test_read_only_drive():
 
 
 @test
+def test_parttype_follows_the_table():
+    # part_get_parttype reads GPT and MBR tables with libblkid, other labels
+    # and whole-disk filesystems with parted: each change must show at once.
+    with gdtest.handle(disks=[64]) as g:
+        for parttype, label in [("gpt", "gpt"), ("mbr", "msdos"), ("gpt", "gpt"),
+                                ("msdos", "msdos"), ("loop", "loop")]:
+            g.part_init("/dev/sda", parttype)
+            assert g.part_get_parttype("/dev/sda") == label, parttype
+        g.zero_device("/dev/sda")
+        gdtest.expect_error(g, g.part_get_parttype, "/dev/sda", errno=errno.EINVAL)
+        g.mkfs("vfat", "/dev/sda")  # a FAT boot sector is no MBR
+        assert g.part_get_parttype("/dev/sda") == "loop"
+
+
+@test
 def test_errors():
     with gdtest.handle(disks=[64]) as g:
         gdtest.expect_error(g, g.part_list, "/dev/sda", errno=errno.EINVAL, match="no partition")
