@@ -66,6 +66,7 @@
 #include <string.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -515,6 +516,59 @@ set_up (const GuestfsdJail *jail, GError **error)
   return TRUE;
 }
 
+/* Root's powers that act on the whole machine, not on the drives: the
+ * daemon and everything it runs lose them for good (bounding set, then
+ * the process's own sets), so a request that got past every check still
+ * cannot load a module, read the kernel log, set the clock, change the
+ * LSM's policy or do raw port or memory I/O.  CAP_NET_ADMIN goes too when
+ * the daemon shares the host's network (-n); in a network namespace of
+ * its own it only reaches that namespace (guest commands bring up lo in
+ * theirs). */
+static const cap_value_t
+    host_wide_caps[] = {
+      CAP_SYS_MODULE,
+      CAP_SYS_RAWIO,
+      CAP_SYS_BOOT,
+      CAP_SYS_TIME,
+      CAP_SYSLOG,
+      CAP_WAKE_ALARM,
+      CAP_MAC_ADMIN,
+      CAP_MAC_OVERRIDE,
+      CAP_AUDIT_CONTROL,
+      CAP_AUDIT_READ,
+      CAP_AUDIT_WRITE,
+      CAP_SYS_PACCT,
+      CAP_SYS_TTY_CONFIG,
+      CAP_BPF,
+      CAP_PERFMON,
+      CAP_BLOCK_SUSPEND,
+      CAP_CHECKPOINT_RESTORE,
+      CAP_NET_ADMIN, /* keep last: dropped only with the host's network */
+    };
+
+static gboolean
+drop_host_wide_caps (gboolean network, GError **error)
+{
+  gsize n = G_N_ELEMENTS (host_wide_caps) - (network ? 0 : 1);
+  for (gsize i = 0; i < n; i++)
+    if (CAP_IS_SUPPORTED (host_wide_caps[i]) &&
+        prctl (PR_CAPBSET_DROP, host_wide_caps[i], 0, 0, 0) < 0)
+      return jail_error (error, "cannot drop from the bounding set", "a host-wide capability");
+  cap_t caps = cap_get_proc ();
+  if (caps == NULL)
+    return jail_error (error, "cannot read", "the capabilities");
+  static const cap_flag_t sets[] = { CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE };
+  gboolean ok = TRUE;
+  for (gsize s = 0; s < G_N_ELEMENTS (sets) && ok; s++)
+    ok = cap_set_flag (caps, sets[s], (int) n, host_wide_caps, CAP_CLEAR) == 0;
+  if (ok)
+    ok = cap_set_proc (caps) == 0;
+  int saved = errno;
+  cap_free (caps);
+  errno = saved;
+  return ok ? TRUE : jail_error (error, "cannot drop", "the host-wide capabilities");
+}
+
 static pid_t
 jail_fork (GError **error)
 {
@@ -593,7 +647,7 @@ guestfsd_enter_host_jail (const GuestfsdJail *given, GError **error)
 
   /* PID 1 of the daemon's namespace. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (!set_up (&jail, error))
+  if (!set_up (&jail, error) || !drop_host_wide_caps (jail.network, error))
     return FALSE;
   pid_t daemon = jail_fork (error);
   if (daemon < 0)

@@ -28,6 +28,7 @@ import errno
 import hashlib
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -771,6 +772,17 @@ def test_daemon_root():
     check_canaries("daemon-root")
 
 
+# Capabilities the jail drops (guestfsd/jail.c, host_wide_caps).
+# CAP_NET_ADMIN only goes with -n, which these sessions do not use.
+HOST_WIDE_CAPS = {
+    "CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17, "CAP_SYS_PACCT": 20,
+    "CAP_SYS_BOOT": 22, "CAP_SYS_TIME": 25, "CAP_SYS_TTY_CONFIG": 26, "CAP_AUDIT_WRITE": 29,
+    "CAP_AUDIT_CONTROL": 30, "CAP_MAC_OVERRIDE": 32, "CAP_MAC_ADMIN": 33, "CAP_SYSLOG": 34,
+    "CAP_WAKE_ALARM": 35, "CAP_BLOCK_SUSPEND": 36, "CAP_AUDIT_READ": 37, "CAP_PERFMON": 38,
+    "CAP_BPF": 39, "CAP_CHECKPOINT_RESTORE": 40,
+}
+
+
 def daemon_root():
     ctx, copy = hostile_handle()
     with ctx as g:
@@ -818,6 +830,18 @@ def daemon_root():
                 return g.debug("sh", [cmd + " 2>&1"])
             except RuntimeError as e:
                 return "error " + str(e)
+
+        # Root's host-wide powers are gone from the daemon and from what it
+        # runs (bounding and effective sets).
+        shell_status = sh("cat /proc/self/status")
+        for who, status in (("daemon", open(f"/proc/{pid}/status").read()),
+                            ("daemon's shell", shell_status)):
+            sets = {k: int(v, 16) for k, v in re.findall(r"^(Cap(?:Bnd|Eff)):\s*([0-9a-f]+)$",
+                                                        status, re.M)}
+            for name, bit in HOST_WIDE_CAPS.items():
+                for key in ("CapBnd", "CapEff"):
+                    count("daemon-root", key not in sets or sets[key] >> bit & 1,
+                          f"the {who} holds {name} ({key})")
 
         for path in ["/etc/shadow", SECRET, CANARY + "/sub/secret2", "/dev/vda", "/dev/mem",
                      "/dev/kmsg", "/dev/tty", "/proc/kcore", "/proc/kallsyms",
