@@ -197,6 +197,39 @@ def trend(sessions):
     k = max(1, len(ss) // 10)
     return med([s["wall"] for s in ss[:k]]), med([s["wall"] for s in ss[-k:]])
 
+def table(results):
+    """The legend and the table of results (markdown lines)."""
+    lines = [
+        "- orig = Debian's daemon in Debian's appliance under TCG; ours-host = host mode",
+        "- peak RSS: medians over the sessions of the sampled VmHWM (MiB); "
+        "hv = guestfsd-hv (python) or qemu, qsd = qemu-storage-daemon (host mode, qcow2); "
+        "session = their sum",
+        "- first / last 10%: median seconds per image of the first and the last tenth "
+        "of the images started (a per-image cost growing with the images done shows there)",
+        "",
+        "| mode | N | P | wall s | images/min | CPU s per image | s per image (median / max) "
+        "| first / last 10% | client RSS | hv RSS | qsd RSS | daemon RSS | session RSS "
+        "| loops / procs / mounts / hv dirs after (before) | load start / end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ss = r["sessions"]
+        pk = lambda k: med([s["peaks_kib"].get(k, 0) for s in ss if s["peaks_kib"].get(k)]) / 1024  # noqa
+        tot = med([sum(s["peaks_kib"].values()) for s in ss]) / 1024
+        b, af = r["before"], r["after"]
+        first, last = trend(ss)
+        lines.append(
+            f"| {r['mode']} | {r['n']} | {r['p']} | {r['wall']:.1f} | {r['per_min']:.1f} | "
+            f"{r['cpu'] / r['n']:.2f} | {med([s['wall'] for s in ss]):.2f} / "
+            f"{max(s['wall'] for s in ss):.2f} | {first:.2f} / {last:.2f} | "
+            f"{pk('client'):.1f} | {pk('hv'):.1f} | {pk('qsd'):.1f} | "
+            f"{pk('daemon'):.1f} | {tot:.1f} | {af['loops_attached']} / {af.get('procs', 0)} / "
+            f"{af['mounts']} / {af['hv_workdirs']} "
+            f"({b['loops_attached']} / {b.get('procs', 0)} / {b['mounts']} / {b['hv_workdirs']}) | "
+            f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
+            + ("" if r["ok"] == r["n"] else f" {r['n'] - r['ok']} FAILED"))
+    return lines
+
 
 def plots(results, outdir):
     import matplotlib
@@ -270,7 +303,26 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny images (CI smoke)")
     ap.add_argument("--format", choices=("qcow2", "raw"), default="qcow2",
                     help="qcow2 overlays over the bases, or raw copies of them")
+    ap.add_argument("--from-json", help="F1,F2,...: no run, the table and plots of these "
+                    "--json outputs together")
     a = ap.parse_args()
+    if a.from_json:
+        lines, results = [], []
+        for path in a.from_json.split(","):
+            with open(path) as f:
+                data = json.load(f)
+            if isinstance(data, list):
+                data = {"meta": [], "results": data}
+            lines += [f"- {os.path.basename(path)}:"] + ["  " + x for x in data["meta"]]
+            results += data["results"]
+        text = "\n".join(lines + table(results)) + "\n"
+        print(text)
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write(text)
+        if a.plots:
+            plots(results, a.plots)
+        return
     builddir = os.path.abspath(a.builddir)
     if os.geteuid() != 0:
         print("bench/fleet: needs root (loop devices in host mode)")
@@ -338,42 +390,15 @@ def main():
         f"- images: {'qcow2 overlays (qemu-img create -f qcow2 -b BASE -F raw) over' if fmt == 'qcow2' else 'raw sparse copies of'} "
         f"2 raw bases (Debian 12 minbase, slimmed, "
         f"{used} MiB used each){' (--quick: tiny tree)' if a.quick else ''}",
-        "- orig = Debian's daemon in Debian's appliance under TCG; ours-host = host mode",
-        "- peak RSS: medians over the sessions of the sampled VmHWM (MiB); "
-        "hv = guestfsd-hv (python) or qemu, qsd = qemu-storage-daemon (host mode, qcow2); "
-        "session = their sum",
-        "- first / last 10%: median seconds per image of the first and the last tenth "
-        "of the images started (a per-image cost growing with the images done shows there)",
-        "",
-        "| mode | N | P | wall s | images/min | CPU s per image | s per image (median / max) "
-        "| first / last 10% | client RSS | hv RSS | qsd RSS | daemon RSS | session RSS "
-        "| loops / procs / mounts / hv dirs after (before) | load start / end |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
-        ss = r["sessions"]
-        pk = lambda k: med([s["peaks_kib"].get(k, 0) for s in ss if s["peaks_kib"].get(k)]) / 1024  # noqa
-        tot = med([sum(s["peaks_kib"].values()) for s in ss]) / 1024
-        b, af = r["before"], r["after"]
-        first, last = trend(ss)
-        lines.append(
-            f"| {r['mode']} | {r['n']} | {r['p']} | {r['wall']:.1f} | {r['per_min']:.1f} | "
-            f"{r['cpu'] / r['n']:.2f} | {med([s['wall'] for s in ss]):.2f} / "
-            f"{max(s['wall'] for s in ss):.2f} | {first:.2f} / {last:.2f} | "
-            f"{pk('client'):.1f} | {pk('hv'):.1f} | {pk('qsd'):.1f} | "
-            f"{pk('daemon'):.1f} | {tot:.1f} | {af['loops_attached']} / {af.get('procs', 0)} / "
-            f"{af['mounts']} / {af['hv_workdirs']} "
-            f"({b['loops_attached']} / {b.get('procs', 0)} / {b['mounts']} / {b['hv_workdirs']}) | "
-            f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
-            + ("" if r["ok"] == r["n"] else f" {r['n'] - r['ok']} FAILED"))
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines + table(results)) + "\n"
     print(text)
     if a.markdown:
         with open(a.markdown, "w") as f:
             f.write(text)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({"meta": lines, "results": results}, f, indent=1)
     if a.plots:
         plots(results, a.plots)
     if not a.workdir:
