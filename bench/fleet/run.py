@@ -228,6 +228,17 @@ def table(results):
             f"({b['loops_attached']} / {b.get('procs', 0)} / {b['mounts']} / {b['hv_workdirs']}) | "
             f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
             + ("" if r["ok"] == r["n"] else f" {r['n'] - r['ok']} FAILED"))
+    trends = []
+    for r in results:
+        if r["n"] >= 100:
+            ss = sorted(r["sessions"], key=lambda s: s["start"])
+            fit = statistics.linear_regression(range(len(ss)), [s["wall"] for s in ss])
+            trends.append(f"{r['mode']} N={r['n']} P={r['p']}: "
+                          f"{fit.slope * 1000 * 100:+.1f} ms per 100 images done "
+                          f"(fit {fit.intercept:.2f} s at the first image)")
+    if trends:
+        lines += ["", "Seconds per image against the number of images already started "
+                  "(least-squares slope): " + "; ".join(trends) + "."]
     return lines
 
 
