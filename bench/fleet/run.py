@@ -385,13 +385,22 @@ def main():
     results = []
     env = mode_env("ours-host", builddir, work)
     inspect_one(imgs[0], env)  # warm the page cache of the tools themselves
+
+    def save():
+        # after every configuration: a long run stopped early keeps its results
+        if a.json:
+            with open(a.json + ".part", "w") as f:
+                json.dump({"meta": [f"- date: {started} (partial)"], "results": results}, f)
+
     for n in ns:
         for p in ps:
             results.append(run_config("ours-host", imgs[:n], p, env, log, work))
+            save()
     if ops and a.orig_n:
         env = mode_env("orig", builddir, work)
         for p in ops:
             results.append(run_config("orig", imgs[:a.orig_n], p, env, log, work))
+            save()
     load1 = os.getloadavg()
 
     lines = [
@@ -410,6 +419,8 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"meta": lines, "results": results}, f, indent=1)
+        if os.path.exists(a.json + ".part"):
+            os.unlink(a.json + ".part")
     if a.plots:
         plots(results, a.plots)
     if not a.workdir:
