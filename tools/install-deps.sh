@@ -17,9 +17,10 @@ BUILD="meson ninja-build gcc pkg-config python3 rpcsvc-proto libtirpc-dev
   libarchive-dev libacl1-dev libcap-dev libmagic-dev libtsk-dev libaugeas-dev
   libhivex-dev librpm-dev libsystemd-dev libyara-dev libselinux1-dev libgnutls28-dev"
 # The real libguestfs client and the qemu it probes; libguestfs-dev for the
-# benchmark program (bench/gd-bench.c).
+# benchmark program (bench/gd-bench.c); qemu-system-common has the
+# qemu-storage-daemon that serves qcow2 drives in host mode.
 CLIENT="libguestfs0 libguestfs-dev guestfish python3-guestfs libguestfs-tools
-  qemu-system-x86 qemu-utils"
+  qemu-system-x86 qemu-system-common qemu-utils"
 # Helper programs the handlers run, and test tools.
 TOOLS="parted gdisk fdisk util-linux udev e2fsprogs xfsprogs btrfs-progs
   dosfstools ntfs-3g f2fs-tools squashfs-tools mtools genisoimage attr acl
