@@ -38,8 +38,7 @@
  *     masked (kallsyms, kcore, kmsg, keys, timer_list, the kpage* files:
  *     /dev/null) and /proc/sys read-only; a new /sys, read-only, without
  *     the firmware's tables and the debug, tracing and BPF filesystems;
- *   - private /tmp, /run and /var (tmpfs; /var/tmp is /tmp) and an empty
- *     /root.
+ *   - private /tmp, /run, /var and /var/tmp (tmpfs) and an empty /root.
  *
  * This is a boundary for paths, not for code: the daemon keeps its
  * capabilities (it mounts, makes nodes), which is why guest programs run
@@ -439,10 +438,15 @@ make_root (const GuestfsdJail *jail, GError **error)
   if (!mount_fs ("tmpfs", "/var", MS_NOSUID | MS_NODEV, "mode=0755,size=16m", error))
     return FALSE;
   if (mkdir ("/var/lib", 0755) < 0 || mkdir ("/var/cache", 0755) < 0 ||
-      symlink ("../tmp", "/var/tmp") < 0 || symlink ("../run", "/var/run") < 0 ||
+      mkdir ("/var/tmp", 01777) < 0 || symlink ("../run", "/var/run") < 0 ||
       symlink ("../run/lock", "/var/lock") < 0 || mkdir ("/run/lock", 01777) < 0 ||
       mkdir ("/root", 0700) < 0 || mkdir ("/proc", 0555) < 0 || mkdir ("/sys", 0555) < 0)
     return jail_error (error, "cannot make", "the root's directories");
+  /* /var/tmp is a directory of its own, not a link to /tmp: the sysroot
+   * and drives the caller keeps in its /var/tmp must be at the same path
+   * in here, or the daemon would not know its sysroot's mount. */
+  if (!mount_fs ("tmpfs", "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", error))
+    return FALSE;
   for (guint i = system_places; i < places->len; i++)
     if (!put (places->pdata[i], error))
       return FALSE;

@@ -810,18 +810,21 @@ def daemon_root():
             if os.path.exists(root + path):
                 with open(root + path, "rb") as f:
                     count("daemon-root", f.read(1) != b"", f"the daemon reads {path}")
-        # The host's /tmp: only the daemon's own directories are there.
-        # (The drive's directory by its first component below /tmp; the
-        # jail's /var/tmp is its /tmp.)
-        in_jail = "/tmp/" + copy[len("/var/tmp/"):] if copy.startswith("/var/tmp/") else copy
-        own = {n for n in os.listdir(root + "/tmp") if n.startswith("guestfsd-hv.")}
-        if in_jail.startswith("/tmp/"):
-            own.add(in_jail.split("/")[2])
-        extra = [n for n in os.listdir(root + "/tmp") if n not in own]
-        count("daemon-root", bool(extra), f"the daemon's /tmp holds {extra}")
-        hidden = [n for n in os.listdir("/tmp") if n not in own and os.path.lexists(
-            f"{root}/tmp/{n}")]
-        count("daemon-root", bool(hidden), f"host /tmp entries in the daemon's: {hidden}")
+        # The host's /tmp and /var/tmp: only the daemon's own directories
+        # are there (the drive's and the sysroot's, by their first
+        # component below them).
+        owns = {}
+        for tmp in ("/tmp", "/var/tmp"):
+            own = {n for n in os.listdir(root + tmp) if n.startswith("guestfsd-hv.")}
+            if copy.startswith(tmp + "/"):
+                own.add(copy[len(tmp) + 1:].split("/")[0])
+            owns[tmp] = own
+            extra = [n for n in os.listdir(root + tmp) if n not in own]
+            count("daemon-root", bool(extra), f"the daemon's {tmp} holds {extra}")
+            hidden = [n for n in os.listdir(tmp) if n not in own and os.path.lexists(
+                f"{root}{tmp}/{n}")]
+            count("daemon-root", bool(hidden), f"host {tmp} entries in the daemon's: {hidden}")
+        own = owns["/var/tmp"]
 
         # From inside: a shell in the daemon's jail, reading the host by
         # its paths.
@@ -850,7 +853,7 @@ def daemon_root():
                      f"echo bytes=$(head -c 4096 {path} | wc -c)")
             count("daemon-root", leaked(out) or "bytes=0\n" not in out,
                   f"read {path}: {out!r:.120}")
-        # (/var/tmp is the jail's /tmp: its drive's and sysroot's directories.)
+        # (/var/tmp: the drive's and sysroot's directories.)
         allowed = {"/var/tmp": own, "/run": {"lock"}}
         for d in ("/home", "/root", "/mnt", "/srv", "/media", "/boot", "/opt", "/var/tmp",
                   "/run"):
