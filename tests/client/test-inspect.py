@@ -246,6 +246,33 @@ def test_debian_on_partitions():
 
 
 @test
+def test_workdir_under_var_tmp():
+    # guestfsd-hv keeps the sysroot in $TMPDIR: under /var/tmp it must be
+    # at the same path in the daemon's jail, or the daemon does not know
+    # its own sysroot's mounts (inspection's mount stays, mount_ro fails).
+    with gdtest.tmpdir() as d:
+        img = make_debian(d)
+        work = tempfile.mkdtemp(prefix="gdtest-tmpdir.", dir="/var/tmp")
+        old = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = work
+        try:
+            with gdtest.handle(readonly_images=[img]) as g:
+                assert g.inspect_os() == ["/dev/sda2"]
+                assert g.mounts() == []
+                g.mount_ro("/dev/sda2", "/")
+                assert g.mounts() == ["/dev/sda2"]
+                assert g.is_file("/etc/debian_version")
+                g.umount_all()
+                assert g.mounts() == []
+        finally:
+            if old is None:
+                del os.environ["TMPDIR"]
+            else:
+                os.environ["TMPDIR"] = old
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@test
 def test_fedora_whole_disk_rpm():
     if not have_rpm_tools():
         gdtest.skip("rpmbuild and rpm are needed to make an rpm database (package rpm)")
