@@ -266,6 +266,18 @@ def hangup_mid_message():
     os.rmdir(root)
 
 
+def serve_one_ping(args, path):
+    """guestfsd ARGS listening on PATH: one client, one ping, a clean exit."""
+    p = subprocess.Popen(wrap([GUESTFSD] + args), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    sock = connect_when_ready(path, p)
+    handshake(sock)
+    ping(sock)
+    sock.close()
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert p.returncode == 0, (p.returncode, err)
+
+
 def connect_when_ready(path, proc):
     deadline = time.monotonic() + TIMEOUT
     while True:
@@ -309,14 +321,7 @@ def listen_replaces_stale_socket():
 def listen_short_option():
     root = sysroot()
     path = root + ".sock"
-    p = subprocess.Popen(wrap([GUESTFSD, "--sysroot", root, "-l", "-c", path]),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sock = connect_when_ready(path, p)
-    handshake(sock)
-    ping(sock)
-    sock.close()
-    out, err = p.communicate(timeout=TIMEOUT)
-    assert p.returncode == 0, (p.returncode, err)
+    serve_one_ping(["--sysroot", root, "-l", "-c", path], path)
     os.rmdir(root)
 
 
@@ -377,15 +382,8 @@ def paths_through_symlinks():
         os.symlink("real", os.path.join(d, "link"))
         link = os.path.join(d, "link")
         path = os.path.join(link, "sock")
-        p = subprocess.Popen(wrap([GUESTFSD, "--sysroot", os.path.join(link, "sysroot"),
-                                   "--drive", os.path.join(link, "disk.img"), "-l", "-c", path]),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        sock = connect_when_ready(path, p)
-        handshake(sock)
-        ping(sock)
-        sock.close()
-        out, err = p.communicate(timeout=TIMEOUT)
-        assert p.returncode == 0, (p.returncode, err)
+        serve_one_ping(["--sysroot", os.path.join(link, "sysroot"),
+                        "--drive", os.path.join(link, "disk.img"), "-l", "-c", path], path)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
