@@ -572,6 +572,40 @@ fuzz_input_is_safe (const guint8 *data, size_t size)
   return scan_input (data, size, &changes_drive);
 }
 
+static int
+count_fds (void)
+{
+  int n = 0;
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+/* A handler that leaks an fd per call makes the count grow without end;
+ * libraries that open a file once and keep it (magic, locale ...) only
+ * raise it a little: abort (a crash for libFuzzer, with the input) when
+ * it has grown by more than a few dozen since the first input. */
+static void
+check_fds (void)
+{
+  static int first = -1;
+  int n = count_fds ();
+  if (n < 0)
+    return;
+  if (first < 0)
+    first = n;
+  else if (n > first + 48)
+    {
+      g_printerr ("fuzz: %d open fds after this input, %d after the first: a handler leaks fds\n",
+                  n, first);
+      abort ();
+    }
+}
+
 /* Writes the drive back to its first contents and has the kernel read its
  * partition table again (which also drops the partitions' caches). */
 static void
@@ -742,6 +776,7 @@ fuzz_serve (const guint8 *data, size_t size)
     }
   close (sv[0]);
   close (sv[1]);
+  check_fds ();
 }
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
