@@ -293,7 +293,9 @@ cleanup (void)
       const char *argv[] = { "rm", "-rf", "--one-file-system", tree, NULL };
       g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                     NULL, NULL, NULL, NULL, NULL, NULL);
+      g_autofree char *p1 = g_build_filename (tmpdir, "p1.img", NULL);
       unlink (img);
+      unlink (p1);
       rmdir (tmpdir);
     }
 }
