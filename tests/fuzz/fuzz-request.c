@@ -268,7 +268,13 @@ static GdConfig config;
 static char *tmpdir;
 static GHashTable *safe_set;  /* name -> GINT_TO_POINTER (1 | 2 for a drive procedure) */
 static gboolean in_namespace; /* root, in our own mount namespace */
-static guint8 *drive_image;   /* the drive's first contents, DRIVE_SIZE bytes */
+/* A host file beside the sysroot that no input may read or change: the
+ * tree has symlinks to it, relative and absolute.  Its content is random
+ * per process (a fixed one would end up in the dictionary). */
+static guint8 canary[16];
+static char *canary_path;
+static struct stat canary_st;
+static guint8 *drive_image; /* the drive's first contents, DRIVE_SIZE bytes */
 static gboolean drive_dirty;
 
 void
@@ -294,6 +300,7 @@ cleanup (void)
       g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                     NULL, NULL, NULL, NULL, NULL, NULL);
       g_autofree char *p1 = g_build_filename (tmpdir, "p1.img", NULL);
+      unlink (canary_path);
       unlink (img);
       unlink (p1);
       rmdir (tmpdir);
@@ -346,13 +353,14 @@ make_tree (const char *dir)
   g_autofree char *hard = g_build_filename (dir, "dir", "hardlink", NULL);
   if (link (hello, hard) < 0)
     g_warning ("link: %s", g_strerror (errno));
-  static const struct
+  const struct
   {
     const char *name, *target;
   } links[] = {
     { "link-in", "hello.txt" },      { "link-dir", "dir" },
     { "link-abs", "/etc/hostname" }, { "link-out", "../../../../etc/passwd" },
     { "link-dangling", "nowhere" },  { "link-loop", "link-loop" },
+    { "link-canary", "../canary" },  { "link-canary-abs", canary_path },
   };
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
     {
@@ -470,6 +478,11 @@ init_once (void)
   config.sysroot = sysroot;
   config.devices = gd_device_table_new ();
   config.host_mode = TRUE;
+  canary_path = g_build_filename (tmpdir, "canary", NULL);
+  for (guint i = 0; i < sizeof canary; i++)
+    canary[i] = (guint8) g_random_int_range (1, 256);
+  g_assert (g_file_set_contents (canary_path, (char *) canary, sizeof canary, NULL));
+  g_assert (stat (canary_path, &canary_st) == 0);
   safe_set = g_hash_table_new (g_str_hash, g_str_equal);
   add_all (base_procedures, 1);
   add_all (file_procedures, 1);
@@ -608,6 +621,37 @@ check_fds (void)
     }
 }
 
+/* Nothing beside the sysroot changed: the canary is as it was and no
+ * file appeared next to it. */
+static void
+check_host (void)
+{
+  struct stat st;
+  g_autofree char *content = NULL;
+  gsize len = 0;
+  if (stat (canary_path, &st) < 0 || st.st_ino != canary_st.st_ino ||
+      st.st_mtim.tv_sec != canary_st.st_mtim.tv_sec ||
+      st.st_mtim.tv_nsec != canary_st.st_mtim.tv_nsec ||
+      st.st_ctim.tv_nsec != canary_st.st_ctim.tv_nsec || st.st_mode != canary_st.st_mode ||
+      st.st_uid != canary_st.st_uid || !g_file_get_contents (canary_path, &content, &len, NULL) ||
+      len != sizeof canary || memcmp (content, canary, len) != 0)
+    {
+      g_printerr ("fuzz: %s, a host file outside the sysroot, changed\n", canary_path);
+      abort ();
+    }
+  static const char *const allowed[] = { "sysroot", "canary", "tree", "drive.img", "p1.img", NULL };
+  GDir *dir = g_dir_open (tmpdir, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    if (!g_strv_contains (allowed, name))
+      {
+        g_printerr ("fuzz: %s/%s appeared, outside the sysroot\n", tmpdir, name);
+        abort ();
+      }
+  if (dir)
+    g_dir_close (dir);
+}
+
 /* Writes the drive back to its first contents and has the kernel read its
  * partition table again (which also drops the partitions' caches). */
 static void
@@ -641,7 +685,7 @@ typedef struct
   int fd;
   const guint8 *data;
   size_t size;
-  GByteArray *trace; /* FUZZ_TRACE set: what the daemon sent */
+  GByteArray *trace; /* what the daemon sent */
 } Feeder;
 
 /* FUZZ_TRACE=1: prints each reply (procedure, and the error if any), to
@@ -707,7 +751,7 @@ feeder (gpointer p)
           ssize_t n = read (f->fd, buf, sizeof buf);
           if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             break;
-          if (n > 0 && f->trace)
+          if (n > 0)
             g_byte_array_append (f->trace, buf, n);
         }
       if (writing && (pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
@@ -736,9 +780,7 @@ fuzz_serve (const guint8 *data, size_t size)
   static int trace = -1;
   if (trace < 0)
     trace = g_getenv ("FUZZ_TRACE") != NULL;
-  Feeder f = { .fd = sv[1], .data = data, .size = size };
-  if (trace)
-    f.trace = g_byte_array_new ();
+  Feeder f = { .fd = sv[1], .data = data, .size = size, .trace = g_byte_array_new () };
   GThread *th = g_thread_new ("feeder", feeder, &f);
 
   gboolean changes_drive = FALSE;
@@ -771,14 +813,22 @@ fuzz_serve (const guint8 *data, size_t size)
 
   shutdown (sv[0], SHUT_RDWR);
   g_thread_join (th);
-  if (f.trace)
+  if (trace)
+    print_trace (f.trace);
+  /* Unless the input itself holds the canary's bytes (then a guest file
+   * may), they must not come back. */
+  if (memmem (f.trace->data, f.trace->len, canary, sizeof canary) != NULL &&
+      memmem (data, size, canary, sizeof canary) == NULL)
     {
-      print_trace (f.trace);
-      g_byte_array_free (f.trace, TRUE);
+      g_printerr ("fuzz: a reply holds the content of %s, a host file outside the sysroot\n",
+                  canary_path);
+      abort ();
     }
+  g_byte_array_free (f.trace, TRUE);
   close (sv[0]);
   close (sv[1]);
   check_fds ();
+  check_host ();
 }
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);

@@ -345,7 +345,12 @@ FILE_SEEDS = {
     "escape": (P1("download", "/link-out") + P1("ls0", "/link-dir/../..") +
                call("cp", string("/link-abs") + string("/c")) +
                call("internal_write", string("/link-out") + string(b"x")) +
-               P1("realpath", "/link-out") + ping()),
+               P1("realpath", "/link-out") + P1("download", "/link-canary") +
+               P1("download", "/link-canary-abs") + call("checksum", string("md5") + string("/link-canary")) +
+               call("cp", string("/link-canary-abs") + string("/c2")) +
+               call("internal_write", string("/link-canary") + string(b"x")) +
+               call("upload", string("/link-canary-abs")) + chunk(b"overwrite") + chunk() +
+               call("truncate_size", string("/link-canary") + i64(0)) + P1("ls0", "/") + ping()),
 }
 
 
