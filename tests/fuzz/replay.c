@@ -1,7 +1,8 @@
 /* fuzz-replay: runs every file of the seed corpus (or of the files and
- * directories given) through the fuzz target, without libFuzzer, so that
- * 'meson test' checks the corpus and any crash reproducer that is added
- * to it.  Prints TAP.
+ * directories given) through the fuzz target (the request target, or the
+ * files target with --files), without libFuzzer, so that 'meson test'
+ * checks the corpora and any crash reproducer that is added to them.
+ * Prints TAP.
  *
  * Copyright (C) 2026 the libguestfsd authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -52,11 +53,17 @@ main (int argc, char **argv)
 {
   if (argc < 2)
     {
-      fprintf (stderr, "usage: %s CORPUS-DIR-OR-FILE...\n", argv[0]);
+      fprintf (stderr, "usage: %s [--files] CORPUS-DIR-OR-FILE...\n", argv[0]);
       return 2;
     }
+  int first = 1;
+  if (strcmp (argv[1], "--files") == 0)
+    {
+      fuzz_set_target (FUZZ_TARGET_FILES);
+      first = 2;
+    }
   GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 1; i < argc; i++)
+  for (int i = first; i < argc; i++)
     collect (argv[i], files);
   if (files->len == 0)
     {
