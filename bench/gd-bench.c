@@ -84,6 +84,8 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
 static void
 die (const char *fmt, ...)
 {
@@ -97,6 +99,9 @@ die (const char *fmt, ...)
     unlink (stamp_path);
   exit (1);
 }
+
+static void result (const char *metric, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 result (const char *metric, const char *fmt, ...)

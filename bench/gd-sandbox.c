@@ -42,6 +42,8 @@
 
 #define MAX_LIST 32
 
+static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
 static void
 die (const char *fmt, ...)
 {

@@ -30,6 +30,9 @@
 static int child_report_fd = -1;
 static gboolean child_reported;
 
+static void child_report (int errnum, const char *fmt, va_list ap, gboolean append_strerror)
+    G_GNUC_PRINTF (2, 0);
+
 static void
 child_report (int errnum, const char *fmt, va_list ap, gboolean append_strerror)
 {

@@ -393,8 +393,9 @@ btrfs_subvolumes (GdInspectCtx *ctx, GdInspectCand *c)
       gd_run (ctx->req, &def, NULL, "btrfs", "subvolume", "get-default", top, NULL))
     {
       g_autoptr (GHashTable) skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_autoptr (GPtrArray) s = parse_subvolumes (snaps, skip);
-      g_autoptr (GPtrArray) d = parse_subvolumes (def, skip);
+      /* Snapshots and the default subvolume: only their ids, into skip. */
+      g_ptr_array_unref (parse_subvolumes (snaps, skip));
+      g_ptr_array_unref (parse_subvolumes (def, skip));
       g_autoptr (GPtrArray) a = parse_subvolumes (all, NULL);
       for (guint i = 0; i + 1 < a->len && vols->len < 64; i += 2)
         if (!g_hash_table_contains (skip, g_ptr_array_index (a, i)))

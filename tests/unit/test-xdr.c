@@ -117,7 +117,7 @@ test_stat (void)
 
   gd_statvfs vin = { 4096, 4096, BIG53, 1, 2, 3, 4, 5, G_MAXINT64, 0, 255 };
   gd_statvfs vout;
-  g_autoptr (GByteArray) v = roundtrip ((xdrproc_t) xdr_gd_statvfs, &vin, &vout, sizeof vout);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_statvfs, &vin, &vout, sizeof vout));
   g_assert_true (memcmp (&vin, &vout, sizeof vin) == 0);
 }
 
@@ -200,7 +200,7 @@ test_lvm_pv_uuid_and_float (void)
   gd_lvm_lv_list lin = { 1, &lv };
   gd_lvs_full_ret rin = { lin };
   gd_lvs_full_ret rout;
-  g_autoptr (GByteArray) b = roundtrip ((xdrproc_t) xdr_gd_lvs_full_ret, &rin, &rout, sizeof rout);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_lvs_full_ret, &rin, &rout, sizeof rout));
   g_assert_cmpuint (rout.ret.gd_lvm_lv_list_len, ==, 1);
   gd_lvm_lv *o = &rout.ret.gd_lvm_lv_list_val[0];
   g_assert_cmpfloat (o->snap_percent, ==, -1.0f);
@@ -216,7 +216,7 @@ test_buffers (void)
   guint8 bin[] = { 0, 1, 2, 0xff, 0, 0x80, 'x' };
   gd_xattr in = { .attrname = "user.test", .attrval = { sizeof bin, (char *) bin } };
   gd_xattr out;
-  g_autoptr (GByteArray) a = roundtrip ((xdrproc_t) xdr_gd_xattr, &in, &out, sizeof out);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_xattr, &in, &out, sizeof out));
   g_assert_cmpstr (out.attrname, ==, "user.test");
   g_assert_cmpmem (out.attrval.attrval_val, out.attrval.attrval_len, bin, sizeof bin);
   xdr_free ((xdrproc_t) xdr_gd_xattr, (char *) &out);
@@ -265,7 +265,7 @@ test_string_lists (void)
   char *kv[] = { "/dev/sda1", "/", "/dev/sda2", "/boot" };
   gd_mounts_ret rin = { .ret = { 4, kv } };
   gd_mounts_ret rout;
-  g_autoptr (GByteArray) r = roundtrip ((xdrproc_t) xdr_gd_mounts_ret, &rin, &rout, sizeof rout);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_mounts_ret, &rin, &rout, sizeof rout));
   g_assert_cmpuint (rout.ret.ret_len, ==, 4);
   g_assert_cmpstr (rout.ret.ret_val[3], ==, "/boot");
   xdr_free ((xdrproc_t) xdr_gd_mounts_ret, (char *) &rout);
@@ -297,8 +297,7 @@ test_optstring (void)
   gd_str empty = "";
   gd_aug_defvar_args in3 = { .name = "", .expr = &empty };
   gd_aug_defvar_args out3;
-  g_autoptr (GByteArray) c =
-      roundtrip ((xdrproc_t) xdr_gd_aug_defvar_args, &in3, &out3, sizeof out3);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_aug_defvar_args, &in3, &out3, sizeof out3));
   g_assert_cmpstr (*out3.expr, ==, "");
   xdr_free ((xdrproc_t) xdr_gd_aug_defvar_args, (char *) &out3);
 }
@@ -381,7 +380,7 @@ test_protocol_structs (void)
   msg[GD_ERROR_LEN] = '\0';
   gd_message_error e = { .errno_string = "EINVAL", .error_message = msg };
   gd_message_error eout;
-  g_autoptr (GByteArray) c = roundtrip ((xdrproc_t) xdr_gd_message_error, &e, &eout, sizeof eout);
+  g_byte_array_unref (roundtrip ((xdrproc_t) xdr_gd_message_error, &e, &eout, sizeof eout));
   g_assert_cmpuint (strlen (eout.error_message), ==, GD_ERROR_LEN);
   xdr_free ((xdrproc_t) xdr_gd_message_error, (char *) &eout);
   msg[GD_ERROR_LEN] = 'e';
