@@ -75,6 +75,18 @@ def scenarios(img, multi, rw, src, work):
 
     guestmount = (f"guestmount --ro -a {img} -i --pid-file {pidf} {mnt} && "
                   f"find {mnt} | wc -l >/dev/null && fusermount -u {mnt}")
+    guestmount_rw = (f"guestmount -a {rw} -i --pid-file {pidf} {mnt} && "
+                     f"cp -r {src} {mnt}/srv/gm && rm -rf {mnt}/srv/gm && fusermount -u {mnt}")
+    blank = os.path.join(work, "blank.img")
+    made = os.path.join(work, "made.img")
+
+    def fresh_blank():
+        with open(blank, "wb") as f:
+            f.truncate(256 * 1024 * 1024)
+
+    def no_made():
+        if os.path.exists(made):
+            os.unlink(made)
     # guestmount's background process is then reaped by run_one (this
     # process is a subreaper), which waits for it: its shutdown is counted.
     return {
@@ -96,6 +108,16 @@ def scenarios(img, multi, rw, src, work):
         "guestmount-ro": ("guestmount --ro -i, find over FUSE, fusermount -u",
                           ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                            f"mkdir -p {mnt} && {guestmount}"], None, None),
+        # The write side, which the issue found slower than the original.
+        "guestmount-rw": ("guestmount -i (writable copy): cp -r, rm -rf over FUSE, fusermount -u",
+                          ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           f"mkdir -p {mnt} && {guestmount_rw}"], None, None),
+        "virt-format": ("virt-format --filesystem=ext4 of a blank 256 MiB disk",
+                        ["virt-format", "--format=raw", "-a", blank, "--filesystem=ext4"],
+                        None, fresh_blank),
+        "virt-make-fs": ("virt-make-fs ext4 of the tree's /usr/share/doc",
+                         ["virt-make-fs", "--format=raw", "--type=ext4", "--size=+32M", src, made],
+                         None, no_made),
     }
 
 
