@@ -118,24 +118,6 @@ def tar_member(name, data):
 
 TAR = tar_member("x.txt", b"from tar\n") + tar_member("../up.txt", b"escape\n") + b"\0" * 1024
 
-def tar_member(name, data):
-    """A ustar member, built here so that the seed needs no tarfile quirks."""
-    h = bytearray(512)
-    h[0:len(name)] = name.encode()
-    h[100:108] = b"0000644\0"
-    h[108:116] = b"0000000\0"
-    h[116:124] = b"0000000\0"
-    h[124:136] = b"%011o\0" % len(data)
-    h[136:148] = b"00000000000\0"
-    h[148:156] = b" " * 8
-    h[156] = ord("0")
-    h[257:263] = b"ustar\0"
-    h[263:265] = b"00"
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h) + data + b"\0" * (-len(data) % 512)
-
-
-TAR = tar_member("x.txt", b"from tar\n") + tar_member("../up.txt", b"escape\n") + b"\0" * 1024
 
 SEEDS = {
     # Well-formed conversations.
