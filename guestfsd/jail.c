@@ -573,8 +573,12 @@ drop_host_wide_caps (gboolean network, GError **error)
   return ok ? TRUE : jail_error (error, "cannot drop", "the host-wide capabilities");
 }
 
-static pid_t
-jail_fork (GError **error)
+/* Forks; the parent becomes a waiter named waiter_name that holds none
+ * of the daemon's fds (the channel must see the daemon go away) and
+ * exits with the child's status; the child, which dies with it, returns
+ * TRUE. */
+static gboolean
+fork_below_waiter (const char *waiter_name, gboolean reap_all, GError **error)
 {
   pid_t pid = fork ();
   if (pid < 0)
@@ -582,8 +586,18 @@ jail_fork (GError **error)
       int saved = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "jail: fork: %s",
                    g_strerror (saved));
+      return FALSE;
     }
-  return pid;
+  if (pid > 0)
+    {
+      prctl (PR_SET_NAME, waiter_name, 0, 0, 0);
+      close_range (3, ~0U, 0);
+      /* wait_and_exit replaces every handler of the daemon's it
+       * inherited and blocks all other signals. */
+      wait_and_exit (pid, reap_all);
+    }
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  return TRUE;
 }
 
 /* Canonical copies of paths, before anything is hidden. */
@@ -636,34 +650,12 @@ guestfsd_enter_host_jail (const GuestfsdJail *given, GError **error)
       return FALSE;
     }
   fflush (NULL);
-  pid_t init = jail_fork (error);
-  if (init < 0)
+  /* Outside: waits for PID 1 of the daemon's namespace. */
+  if (!fork_below_waiter ("guestfsd-jail", FALSE, error))
     return FALSE;
-  if (init > 0)
-    {
-      /* Outside: holds nothing of the daemon's (the channel must see the
-       * daemon go away), waits. */
-      prctl (PR_SET_NAME, "guestfsd-jail", 0, 0, 0);
-      close_range (3, ~0U, 0);
-      signal (SIGPIPE, SIG_DFL);
-      wait_and_exit (init, FALSE);
-    }
-
-  /* PID 1 of the daemon's namespace. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* PID 1: sets the jail up, then reaps whatever is reparented to it
+   * while the daemon goes on in its child. */
   if (!set_up (&jail, error) || !drop_host_wide_caps (jail.network, error))
     return FALSE;
-  pid_t daemon = jail_fork (error);
-  if (daemon < 0)
-    return FALSE;
-  if (daemon > 0)
-    {
-      prctl (PR_SET_NAME, "guestfsd-init", 0, 0, 0);
-      close_range (3, ~0U, 0);
-      /* wait_and_exit replaces every handler of the daemon's it
-       * inherited and blocks all other signals. */
-      wait_and_exit (daemon, TRUE);
-    }
-  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  return TRUE;
+  return fork_below_waiter ("guestfsd-init", TRUE, error);
 }
